@@ -1,0 +1,10 @@
+"""Pelican plugin of the innovation-calls platform: reads `calls/`, writes the catalogue."""
+
+from pelican import signals
+
+from .site import get_generators, theme_globals
+
+
+def register():
+    signals.get_generators.connect(get_generators)
+    signals.generator_init.connect(theme_globals)

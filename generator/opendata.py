@@ -1,0 +1,184 @@
+"""Machine-readable outputs of the catalogue: calls.json, OCDS, Atom feeds, iCalendar, sitemap.
+
+Each function takes validated calls and returns the text to write; the site generator decides
+where. `site` is the absolute base URL of the static site (no trailing slash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from xml.sax.saxutils import escape
+
+import feedgenerator
+import icalendar
+
+from . import urls
+from .schema import CALL_TYPES, Call
+
+FEED_SIZE = 50
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def call_url(site: str, call: Call) -> str:
+    return f"{site}/{urls.CALL.format(slug=call.slug)}"
+
+
+def document_url(site: str, call: Call, file: str) -> str:
+    return f"{call_url(site, call)}{file}"
+
+
+def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_name: str) -> dict:
+    """One call in `api/calls.json`: what the form service and other systems rely on."""
+    record = {
+        "slug": call.slug,
+        "title": call.title,
+        "type": call.type,
+        "type_label": CALL_TYPES[call.type].label,
+        "partner": call.partner,
+        "partner_name": partner_name,
+        "summary": call.summary,
+        "themes": list(call.themes),
+        "audiences": list(call.audiences),
+        "status": call.status(now),
+        "published": iso(call.published),
+        "opens": iso(call.opens),
+        "closes": iso(call.closes),
+        "questions_until": iso(call.questions_until),
+        "timezone": call.timezone,
+        "budget": call.budget or None,
+        "url": call_url(site, call),
+        "submit_url": None,
+        "external_url": None,
+        "form": None,
+        "fields": [],
+        "exports_to": [],
+        "digest": None,
+        "documents": [{"title": d.title, "url": document_url(site, call, d.file), "format": d.format,
+                       "size": d.size} for d in call.documents],
+        "questions": [{"date": iso(q.date), "question": q.question, "answer": q.answer} for q in call.questions],
+        "amendments": [{"date": iso(a.date), "summary": a.summary} for a in call.amendments],
+    }
+    sub = call.submission
+    if sub and sub.is_external:
+        record["external_url"] = sub.external_url
+    elif sub:
+        record.update(submit_url=f"{forms}/appels/{call.slug}/repondre", form=sub.form or None,
+                      fields=[f.to_dict() for f in sub.fields], exports_to=list(sub.exports_to),
+                      digest=sub.digest or None)
+    return record
+
+
+def calls_json(calls, *, site, forms, now, partners, build) -> str:
+    records = [call_record(c, site=site, forms=forms, now=now, partner_name=partners[c.partner].name)
+               for c in calls]
+    return json.dumps({"generated": iso(now), "build": build, "calls": records},
+                      ensure_ascii=False, indent=1)
+
+
+OCDS_STATUS = {"upcoming": "planned", "open": "active", "closed": "complete"}
+
+
+def ocds_package(calls, *, site, now, partners, publisher, prefix, build) -> str:
+    """An OCDS 1.1 release package: one tender release per call (planning for a notice)."""
+    releases = []
+    for call in calls:
+        partner = partners[call.partner]
+        buyer = {"id": call.partner, "name": partner.name}
+        tender = {
+            "id": call.slug,
+            "title": call.title,
+            "description": call.summary,
+            "status": OCDS_STATUS[call.status(now)],
+            "procurementMethodDetails": CALL_TYPES[call.type].label,
+            "tenderPeriod": {"startDate": iso(call.opens)},
+            "documents": [{"id": f"{call.slug}-{i}", "documentType": "tenderNotice" if i == 0 else "biddingDocuments",
+                           "title": d.title, "url": document_url(site, call, d.file), "language": "fr",
+                           "format": "application/pdf" if d.format == "pdf" else "application/octet-stream"}
+                          for i, d in enumerate(call.documents)],
+        }
+        if call.closes:
+            tender["tenderPeriod"]["endDate"] = iso(call.closes)
+        if call.questions_until:
+            tender["enquiryPeriod"] = {"endDate": iso(call.questions_until)}
+            tender["hasEnquiries"] = bool(call.questions)
+        if call.submission:
+            tender["submissionMethod"] = ["electronicSubmission"]
+            tender["submissionMethodDetails"] = call.submission.external_url or call_url(site, call)
+        if call.amendments:
+            tender["amendments"] = [{"id": f"{call.slug}-amendment-{i + 1}", "date": _ocds_date(a.date, call),
+                                     "rationale": a.summary} for i, a in enumerate(call.amendments)]
+        if not tender["documents"]:
+            del tender["documents"]
+        releases.append({
+            "ocid": f"{prefix}-{call.slug}",
+            "id": f"{call.slug}-{build.get('commit') or 'local'}"[:60],
+            "date": iso(now),
+            "tag": ["planning"] if call.type == "avis-information" else ["tender"],
+            "initiationType": "tender",
+            "language": "fr",
+            "parties": [{"id": call.partner, "name": partner.name, "roles": ["buyer", "procuringEntity"],
+                         **({"details": {"url": partner.url}} if partner.url else {})}],
+            "buyer": buyer,
+            "tender": tender,
+        })
+    return json.dumps({
+        "uri": f"{site}/{urls.OCDS_JSON}",
+        "version": "1.1",
+        "publishedDate": iso(now),
+        "publisher": {"name": publisher},
+        "releases": releases,
+    }, ensure_ascii=False, indent=1)
+
+
+def _ocds_date(day: dt.date, call: Call) -> str:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=call.opens.tzinfo).isoformat()
+
+
+def atom_feed(calls, *, title, site, feed_path, page_path, partners) -> str:
+    """The most recently published calls of a listing, newest first."""
+    feed = feedgenerator.Atom1Feed(title=title, link=f"{site}/{page_path}", description=title,
+                                   feed_url=f"{site}/{feed_path}", language="fr")
+    recent = sorted(calls, key=lambda c: (c.published, c.slug), reverse=True)[:FEED_SIZE]
+    for call in recent:
+        published = dt.datetime.combine(call.published, dt.time(0, 0), tzinfo=call.opens.tzinfo)
+        updated = max([published] + [dt.datetime.combine(a.date, dt.time(0, 0), tzinfo=call.opens.tzinfo)
+                                     for a in call.amendments])
+        feed.add_item(title=call.title, link=call_url(site, call), description=call.summary,
+                      author_name=partners[call.partner].name, pubdate=published, updateddate=updated,
+                      unique_id=call_url(site, call),
+                      categories=[CALL_TYPES[call.type].label])
+    return feed.writeString("utf-8")
+
+
+def icalendar_file(calls, *, name, site, now, partners) -> bytes:
+    """One event per deadline, each linking to its call."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Appels d'innovation//calendrier des échéances//FR")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    stamp = now.astimezone(dt.timezone.utc)
+    for call in calls:
+        if call.closes is None:
+            continue
+        event = icalendar.Event()
+        host = site.split("://", 1)[-1].split("/", 1)[0] or "localhost"
+        event.add("uid", f"{call.slug}-closes@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", call.closes.astimezone(dt.timezone.utc))
+        event.add("dtend", call.closes.astimezone(dt.timezone.utc))
+        event.add("summary", f"Clôture : {call.title}")
+        event.add("description", f"{CALL_TYPES[call.type].label} – {partners[call.partner].name}\n"
+                                 f"{call.summary}\n{call_url(site, call)}")
+        event.add("url", call_url(site, call))
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def sitemap(paths, site) -> str:
+    entries = "".join(f"<url><loc>{escape(site + '/' + p)}</loc></url>\n" for p in paths)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + entries + "</urlset>\n")
