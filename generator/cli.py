@@ -19,6 +19,8 @@ PROJECT_SETTINGS = "pelicanconf.py"
 class Progress:
     """Progress of long work on stderr: a rewritten line on a terminal, a line per step otherwise."""
 
+    minimum = 200  # below this, work is too short to need a progress line
+
     def __init__(self, label: str, stream=None):
         self.label = label
         self.stream = stream or sys.stderr
@@ -27,6 +29,8 @@ class Progress:
         self.started = time.monotonic()
 
     def __call__(self, done: int, total: int, what: str = "") -> None:
+        if total < self.minimum:
+            return
         percent = done * 100 // total if total else 100
         step = 1 if self.tty else 10
         if percent // step == self.last // step and done != total:
@@ -67,9 +71,10 @@ def main():
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Pelican settings file (pelicanconf.py).")
 def check(settings_path):
     """Validate calls/ and content/ without building: every error with its file, line and field."""
+    from .site import calls_path
+
     settings = load_settings(settings_file(settings_path))
-    calls_path = settings.get("CALLS_PATH", "calls")
-    catalogue = read_catalogue(settings["PATH"], calls_path, progress=Progress("Reading calls"))
+    catalogue = read_catalogue(settings["PATH"], calls_path(settings), progress=Progress("Reading calls"))
     if catalogue.problems:
         click.echo(problems_report(catalogue.problems), err=True)
         sys.exit(1)

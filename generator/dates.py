@@ -43,9 +43,9 @@ def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None
     """
     text = str(value).strip()
     if _DATE_RE.match(text):
+        day = parse_date(text)
         if date_only_time is None:
             raise DateError(f'"{text}" needs a time of day, e.g. {text}T12:00')
-        day = parse_date(text)
         return _localize(dt.datetime.combine(day, date_only_time), tz, text)
     match = _DATETIME_RE.match(text)
     if not match:

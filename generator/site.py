@@ -46,6 +46,12 @@ def settings_of(settings: dict) -> dict:
     return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
 
 
+def calls_path(settings: dict) -> str:
+    """CALLS_PATH, relative to the folder holding content/ (the project root) unless absolute."""
+    path = settings.get("CALLS_PATH", DEFAULTS["CALLS_PATH"])
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
+
+
 def build_time(value) -> dt.datetime:
     if value:
         moment = dt.datetime.fromisoformat(str(value))
@@ -85,19 +91,17 @@ class CallsGenerator(Generator):
 
     def generate_context(self):
         self.options = settings_of(self.settings)
-        calls_path = self.options["CALLS_PATH"]
-        if not os.path.isabs(calls_path):
-            calls_path = os.path.join(os.path.dirname(self.path), calls_path)
+        calls_folder = calls_path(self.settings)
         self.now = build_time(self.options["CALLS_NOW"])
-        self.catalogue: Catalogue = read_catalogue(self.path, calls_path, progress=self.options["CALLS_PROGRESS"])
+        self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"])
         if not self.catalogue.ok:
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
         self.base = self.settings.get("SITE_PATH", "").rstrip("/")
-        self.build = build_info(calls_path)
+        self.build = build_info(calls_folder)
         self.context["calls_catalogue"] = self.catalogue
-        log.info("calls: %d calls read from %s", len(self.catalogue.calls), calls_path)
+        log.info("calls: %d calls read from %s", len(self.catalogue.calls), calls_folder)
 
     # -- helpers for templates --------------------------------------------------------------
 

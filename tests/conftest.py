@@ -1,0 +1,70 @@
+"""Shared fixtures: the fixture catalogue built once per session, and Chromium for browser tests."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+
+from generator.cli import build_site
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
+FIXTURE_SETTINGS = os.path.join(FIXTURE, "settings.py")
+# The fixture catalogue is built as if on this day: capteurs-air open, telesurveillance upcoming,
+# challenge-donnees closed.
+FIXTURE_NOW = "2026-11-28T12:00:00+01:00"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory):
+    """The fixture catalogue built with its search index, as `make html` would."""
+    output = str(tmp_path_factory.mktemp("site") / "output")
+    assert build_site(FIXTURE_SETTINGS, output, now=FIXTURE_NOW, quiet=True) == 0
+    return output
+
+
+@pytest.fixture
+def catalogue_copy(tmp_path):
+    """A writable copy of the fixture catalogue, with its settings, for tests that break it."""
+    target = tmp_path / "site"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir):
+    """The built site served over HTTP on loopback, like any static host."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", free_port()), functools.partial(QuietHandler, directory=site_dir))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium (Playwright cannot download its own here), headless, offline."""
+    args = {k: v for k, v in browser_type_launch_args.items() if k != "channel"}
+    return {**args, "executable_path": CHROMIUM, "headless": True,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run", "--disable-sync"]}
