@@ -1,0 +1,234 @@
+"""Build the fixture catalogue and check what the public sees: pages, listings, data files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import feedparser
+import icalendar
+import jsonschema
+import pytest
+import referencing
+
+from generator.cli import build_site
+
+from .conftest import FIXTURE, ROOT
+
+SITE = "https://appels.example.org"
+FORMS = "https://reponses.example.org"
+
+
+def read(site_dir, path):
+    with open(os.path.join(site_dir, path), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def call_order(html):
+    return re.findall(r'<a href="/appels/([a-z0-9-]+)/">', html)
+
+
+def test_home_lists_open_calls_soonest_deadline_first_then_upcoming(site_dir):
+    html = read(site_dir, "index.html")
+    open_part, upcoming_part = html.split('id="a-venir"')
+    assert call_order(open_part) == ["billettique-tram", "capteurs-air", "consultation-velo", "concours-hopital",
+                                     "reunion-information"]
+    assert call_order(upcoming_part.split('id="parcourir"')[0]) == ["telesurveillance"]
+    assert "Archives : 1 appels clos" in html or "Archives : 1 appel" in html
+    assert "Date limite : 5 décembre 2026 à 18 h 00 (heure de Paris) – <strong>7 jours restants</strong>" in html
+    assert "Appel à manifestation d&#39;intérêt" in html and "Transports de Testville" in html
+
+
+def test_call_page_summary_box_body_documents_questions_amendments(site_dir):
+    html = read(site_dir, "appels/capteurs-air/index.html")
+    assert html.count("<h1") == 1
+    assert "<h1 data-pagefind-meta=\"title\">Capteurs de qualité de l&#39;air pour les écoles</h1>" in html
+    for text in ("Appel à solutions", "Métropole de Testville", "Startups, PME", "Jusqu&#39;à 50 000 € HT par lauréat",
+                 "2 novembre 2026 à 9 h 00 (heure de Paris)", "15 janvier 2027 à 12 h 00 (heure de Paris)",
+                 "5 janvier 2027 à 12 h 00 (heure de Paris)", "<dt>Statut</dt><dd>Ouvert</dd>",
+                 "Les écoles de Testville veulent <strong>mesurer</strong>",
+                 "Les capteurs doivent-ils être connectés ?", "Oui, en LoRaWAN de préférence.",
+                 "Date limite repoussée au 15 janvier."):
+        assert text in html, text
+    assert re.search(r'<a href="/appels/capteurs-air/cahier-des-charges.pdf">Cahier des charges</a> '
+                     r'<span class="ap-muted">\(PDF, \d+ octets\)</span>', html)
+    assert os.path.isfile(os.path.join(site_dir, "appels/capteurs-air/cahier-des-charges.pdf"))
+    assert f'<a class="ap-button" href="{FORMS}/appels/capteurs-air/repondre">Répondre à l\'appel</a>' in html
+
+
+def test_call_page_json_ld(site_dir):
+    html = read(site_dir, "appels/capteurs-air/index.html")
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert data["@type"] == "Demand"
+    assert data["name"] == "Capteurs de qualité de l'air pour les écoles"
+    assert data["validThrough"] == "2027-01-15T12:00:00+01:00"
+    assert data["url"] == f"{SITE}/appels/capteurs-air/"
+
+
+def test_procurement_call_links_to_the_tender_platform(site_dir):
+    html = read(site_dir, "appels/concours-hopital/index.html")
+    assert 'href="https://marches.example.org/consultation/1234"' in html
+    assert "procédure de marché public" in html
+    assert FORMS not in html
+
+
+def test_closed_upcoming_and_notice_have_no_answer_button(site_dir):
+    closed = read(site_dir, "appels/challenge-donnees/index.html")
+    assert "Cet appel est clos depuis le 31 mai 2026 à 23 h 59 (heure de Paris)." in closed
+    upcoming = read(site_dir, "appels/telesurveillance/index.html")
+    assert "les réponses seront possibles à partir du <strong>10 janvier 2027 à 9 h 00 (heure de Paris)</strong>" in upcoming
+    notice = read(site_dir, "appels/reunion-information/index.html")
+    assert "Avis d'information : aucune réponse n'est attendue." in notice
+    for html in (closed, upcoming, notice):
+        assert "ap-button" not in html
+
+
+def test_listings_per_type_theme_partner_and_archive(site_dir):
+    assert call_order(read(site_dir, "types/ami/index.html")) == ["billettique-tram"]
+    assert call_order(read(site_dir, "themes/mobilite/index.html")) == [
+        "billettique-tram", "consultation-velo", "challenge-donnees"]
+    assert call_order(read(site_dir, "partenaires/hopital/index.html")) == ["concours-hopital", "telesurveillance"]
+    assert call_order(read(site_dir, "archives/index.html")) == ["challenge-donnees"]
+    listing = read(site_dir, "themes/mobilite/index.html")
+    assert '<link rel="alternate" type="application/atom+xml" title="Mobilité (Atom)" href="/flux/themes/mobilite.atom">' \
+        .replace("Mobilité (Atom)", "Thème : Mobilité (Atom)") in listing
+    assert 'href="/agenda/themes/mobilite.ics"' in listing
+
+
+def test_editorial_pages_plan_404_and_robots(site_dir):
+    assert "<h1>À propos</h1>" in read(site_dir, "a-propos/index.html")
+    plan = read(site_dir, "plan-du-site/index.html")
+    assert 'href="/a-propos/"' in plan and 'href="/themes/sante/"' in plan
+    assert "<h1>Page introuvable</h1>" in read(site_dir, "404.html")
+    assert read(site_dir, "robots.txt").endswith(f"Sitemap: {SITE}/sitemap.xml\n")
+
+
+def test_sitemap_lists_every_page(site_dir):
+    root = ET.fromstring(read(site_dir, "sitemap.xml"))
+    locs = {e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert f"{SITE}/appels/capteurs-air/" in locs
+    assert f"{SITE}/a-propos/" in locs
+    assert f"{SITE}/" in locs
+    assert all(loc.startswith(SITE + "/") for loc in locs)
+
+
+def test_calls_json_contract(site_dir):
+    data = json.loads(read(site_dir, "api/calls.json"))
+    calls = {c["slug"]: c for c in data["calls"]}
+    assert len(calls) == 7
+    c = calls["capteurs-air"]
+    for key in ("slug", "title", "type", "partner", "themes", "status", "published", "opens", "closes", "url",
+                "submit_url", "fields"):
+        assert key in c
+    assert c["status"] == "open"
+    assert c["opens"] == "2026-11-02T09:00:00+01:00" and c["closes"] == "2027-01-15T12:00:00+01:00"
+    assert c["url"] == f"{SITE}/appels/capteurs-air/"
+    assert c["submit_url"] == f"{FORMS}/appels/capteurs-air/repondre"
+    names = [f["name"] for f in c["fields"]]
+    assert names[:3] == ["raison_sociale", "siret", "email"]
+    dossier = next(f for f in c["fields"] if f["name"] == "dossier")
+    assert dossier["accept"] == ["pdf", "odt", "docx"] and dossier["max_size_mb"] == 5
+    assert calls["concours-hopital"]["external_url"] == "https://marches.example.org/consultation/1234"
+    assert calls["concours-hopital"]["submit_url"] is None
+    assert calls["telesurveillance"]["status"] == "upcoming"
+    assert calls["telesurveillance"]["fields"][1] == {
+        "name": "courriel", "label": "Courriel", "type": "email", "required": True, "help": "",
+        "max_length": None, "choices": [], "accept": [], "max_size_mb": None}
+    assert calls["challenge-donnees"]["status"] == "closed"
+    assert calls["reunion-information"]["closes"] is None and calls["reunion-information"]["submit_url"] is None
+
+
+def test_atom_feeds_parse(site_dir):
+    feed = feedparser.parse(read(site_dir, "flux/appels.atom"))
+    assert not feed.bozo
+    assert feed.feed.title.startswith("Tous les appels")
+    assert len(feed.entries) == 7
+    assert feed.entries[0].link.startswith(f"{SITE}/appels/")
+    per_type = feedparser.parse(read(site_dir, "flux/types/consultation.atom"))
+    assert [e.title for e in per_type.entries] == ["Consultation sur le plan vélo"]
+    for kind, key in (("themes", "sante"), ("partenaires", "transports")):
+        assert not feedparser.parse(read(site_dir, f"flux/{kind}/{key}.atom")).bozo
+
+
+def test_icalendar_deadlines_link_to_their_call(site_dir):
+    with open(os.path.join(site_dir, "agenda/echeances.ics"), "rb") as handle:
+        cal = icalendar.Calendar.from_ical(handle.read())
+    events = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert len(events) == 6  # the notice has no deadline
+    event = events["Clôture : Capteurs de qualité de l'air pour les écoles"]
+    assert event.decoded("dtstart").isoformat() == "2027-01-15T11:00:00+00:00"
+    assert str(event["url"]) == f"{SITE}/appels/capteurs-air/"
+    with open(os.path.join(site_dir, "agenda/partenaires/hopital.ics"), "rb") as handle:
+        assert len(icalendar.Calendar.from_ical(handle.read()).walk("VEVENT")) == 2
+
+
+def test_ocds_package_is_valid_against_the_official_schema(site_dir):
+    schemas = os.path.join(ROOT, "tests", "data", "ocds")
+    with open(os.path.join(schemas, "release-schema.json")) as handle:
+        release = json.load(handle)
+    with open(os.path.join(schemas, "release-package-schema.json")) as handle:
+        package_schema = json.load(handle)
+    registry = referencing.Registry().with_resource(
+        release["id"], referencing.Resource.from_contents(release, default_specification=referencing.jsonschema.DRAFT4))
+    package = json.loads(read(site_dir, "api/ocds.json"))
+    validator = jsonschema.Draft4Validator(package_schema, registry=registry,
+                                           format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    assert [e.message for e in validator.iter_errors(package)] == []
+    tenders = {r["tender"]["id"]: r for r in package["releases"]}
+    assert tenders["capteurs-air"]["tender"]["status"] == "active"
+    assert tenders["telesurveillance"]["tender"]["status"] == "planned"
+    assert tenders["challenge-donnees"]["tender"]["status"] == "complete"
+    assert tenders["reunion-information"]["tag"] == ["planning"]
+
+
+def test_search_index_covers_call_pages_only(site_dir):
+    entry = json.loads(read(site_dir, "pagefind/pagefind-entry.json"))
+    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 7
+    assert 'data-pagefind-body' not in read(site_dir, "index.html")
+
+
+def test_pages_make_no_third_party_request_and_use_no_inline_script(site_dir):
+    for folder, _, files in os.walk(site_dir):
+        for name in files:
+            if not name.endswith(".html"):
+                continue
+            html = read(site_dir, os.path.join(folder, name))
+            for url in re.findall(r'<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)="([^"]+)"', html):
+                assert url.startswith("/"), (name, url)
+            for script in re.findall(r"<script\b([^>]*)>", html):
+                assert "src=" in script or "application/ld+json" in script, (name, script)
+
+
+def test_call_page_weighs_at_most_25_kb(site_dir):
+    html = read(site_dir, "appels/capteurs-air/index.html")
+    assets = re.findall(r'<(?:link rel="stylesheet"|script)[^>]*(?:href|src)="(/[^"]+)"', html)
+    weight = len(html.encode()) + sum(os.path.getsize(os.path.join(site_dir, a.lstrip("/"))) for a in assets)
+    assert weight <= 25 * 1024, weight
+
+
+@pytest.fixture
+def many_calls(catalogue_copy):
+    """45 information notices, to see pagination at 20 per page."""
+    for n in range(45):
+        folder = catalogue_copy / "calls" / f"note-{n:02d}"
+        folder.mkdir()
+        (folder / "call.md").write_text(
+            f"---\ntitle: Note {n}\ntype: avis-information\npartner: metropole\nsummary: Note.\n"
+            f"published: 2026-01-{1 + n % 28:02d}\n---\nTexte.\n", encoding="utf-8")
+    return catalogue_copy
+
+
+def test_listings_are_paginated(many_calls, tmp_path):
+    output = tmp_path / "out"
+    assert build_site(str(many_calls / "settings.py"), str(output), now="2026-11-28T12:00+01:00",
+                      search=False, quiet=True) == 0
+    pages = [output / "types/avis-information/index.html", output / "types/avis-information/page/2/index.html",
+             output / "types/avis-information/page/3/index.html"]
+    counts = [len(call_order(p.read_text())) for p in pages]
+    assert counts == [20, 20, 6]
+    assert not (output / "types/avis-information/page/4").exists()
+    first = pages[0].read_text()
+    assert 'href="/types/avis-information/page/2/" rel="next"' in first
+    assert "page 1 sur 3" in first
