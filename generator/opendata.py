@@ -31,8 +31,12 @@ def document_url(site: str, call: Call, file: str) -> str:
     return f"{call_url(site, call)}{file}"
 
 
-def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_name: str) -> dict:
-    """One call in `api/calls.json`: what the form service and other systems rely on."""
+def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_name: str,
+                history=None) -> dict:
+    """One call in `api/calls.json`: what the form service and other systems rely on.
+
+    `history` (a CallHistory) gives `version`, the last commit that touched the call, which a
+    receipt names; both are null when the build has no git history."""
     record = {
         "slug": call.slug,
         "title": call.title,
@@ -61,6 +65,8 @@ def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_
                        "size": d.size} for d in call.documents],
         "questions": [{"date": iso(q.date), "question": q.question, "answer": q.answer} for q in call.questions],
         "amendments": [{"date": iso(a.date), "summary": a.summary} for a in call.amendments],
+        "version": history.version if history else None,
+        "history": history.to_list() if history else None,
     }
     sub = call.submission
     if sub and sub.is_external:
@@ -72,9 +78,10 @@ def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_
     return record
 
 
-def calls_json(calls, *, site, forms, now, partners, build) -> str:
-    records = [call_record(c, site=site, forms=forms, now=now, partner_name=partners[c.partner].name)
-               for c in calls]
+def calls_json(calls, *, site, forms, now, partners, build, histories=None) -> str:
+    histories = histories or {}
+    records = [call_record(c, site=site, forms=forms, now=now, partner_name=partners[c.partner].name,
+                           history=histories.get(c.slug)) for c in calls]
     return json.dumps({"generated": iso(now), "build": build, "calls": records},
                       ensure_ascii=False, indent=1)
 
@@ -82,8 +89,12 @@ def calls_json(calls, *, site, forms, now, partners, build) -> str:
 OCDS_STATUS = {"upcoming": "planned", "open": "active", "closed": "complete"}
 
 
-def ocds_package(calls, *, site, now, partners, publisher, prefix, build) -> str:
-    """An OCDS 1.1 release package: one tender release per call (planning for a notice)."""
+def ocds_package(calls, *, site, now, partners, publisher, prefix, build, histories=None) -> str:
+    """An OCDS 1.1 release package: one tender release per call (planning for a notice).
+
+    Amendments are the call's `amendments:` notes (their rationale) and each change after
+    publication found in its git history (what changed)."""
+    histories = histories or {}
     releases = []
     for call in calls:
         partner = partners[call.partner]
@@ -108,9 +119,14 @@ def ocds_package(calls, *, site, now, partners, publisher, prefix, build) -> str
         if call.submission:
             tender["submissionMethod"] = ["electronicSubmission"]
             tender["submissionMethodDetails"] = call.submission.external_url or call_url(site, call)
-        if call.amendments:
-            tender["amendments"] = [{"id": f"{call.slug}-amendment-{i + 1}", "date": _ocds_date(a.date, call),
-                                     "rationale": a.summary} for i, a in enumerate(call.amendments)]
+        amendments = [{"id": f"{call.slug}-amendment-{i + 1}", "date": _ocds_date(a.date, call),
+                       "rationale": a.summary} for i, a in enumerate(call.amendments)]
+        history = histories.get(call.slug)
+        if history:
+            amendments += [{"id": f"{call.slug}-{e.short}", "date": iso(e.date), "description": " ; ".join(e.changes)}
+                           for e in history.amendments]
+        if amendments:
+            tender["amendments"] = sorted(amendments, key=lambda a: dt.datetime.fromisoformat(a["date"]))
         if not tender["documents"]:
             del tender["documents"]
         releases.append({

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from pelican.generators import Generator
 
-from . import dates, opendata, urls
+from . import dates, history, opendata, urls
 from .catalogue import Catalogue, read_catalogue
 from .schema import AUDIENCES, CALL_TYPES, STATUSES, Call
 
@@ -27,6 +27,7 @@ DEFAULTS = {
     "CALLS_PER_PAGE": 20,
     "CALLS_ON_HOME": 12,
     "CALLS_PROGRESS": None,
+    "CALLS_HISTORY": True,
     "FORMSERVICE_URL": "http://127.0.0.1:5000",
     "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
     "OCDS_OCID_PREFIX": "ocds-rvbl00",
@@ -100,10 +101,21 @@ class CallsGenerator(Generator):
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
         self.base = self.settings.get("SITE_PATH", "").rstrip("/")
         self.build = build_info(calls_folder)
+        self.calls_folder = calls_folder
+        self.history = (history.read_history(calls_folder, self.catalogue.registries)
+                        if self.options["CALLS_HISTORY"] else None)
+        if self.history and not self.history.available:
+            log.warning("calls: history of changes unavailable (%s)", self.history.reason)
         self.context["calls_catalogue"] = self.catalogue
         log.info("calls: %d calls read from %s", len(self.catalogue.calls), calls_folder)
 
     # -- helpers for templates --------------------------------------------------------------
+
+    def history_of(self, call: Call) -> history.CallHistory | None:
+        """None when CALLS_HISTORY is off: the page then has no history section at all."""
+        if self.history is None:
+            return None
+        return self.history.of(os.path.relpath(call.folder, self.calls_folder))
 
     def link(self, path: str) -> str:
         return f"{self.base}/{path}"
@@ -166,7 +178,7 @@ class CallsGenerator(Generator):
         progress = self.options["CALLS_PROGRESS"]
         for done, call in enumerate(calls, 1):
             self.render("call", urls.CALL.format(slug=call.slug), call=call, status=call.status(now),
-                        partner=reg.partners[call.partner], jsonld=self.jsonld(call))
+                        partner=reg.partners[call.partner], jsonld=self.jsonld(call), history=self.history_of(call))
             for document in call.documents:
                 target = os.path.join(self.output_path, urls.CALL.format(slug=call.slug), document.file)
                 shutil.copyfile(os.path.join(call.folder, document.file), target)
@@ -206,11 +218,12 @@ class CallsGenerator(Generator):
             feed_path=urls.FEED_ALL, page_path="", partners=reg.partners))
         self.write(urls.ICS_ALL, opendata.icalendar_file(calls, name="Échéances des appels", site=self.site,
                                                          now=now, partners=reg.partners), binary=True)
+        histories = {call.slug: self.history_of(call) for call in calls}
         self.write(urls.CALLS_JSON, opendata.calls_json(calls, site=self.site, forms=self.forms, now=now,
-                                                        partners=reg.partners, build=self.build))
+                                                        partners=reg.partners, build=self.build, histories=histories))
         self.write(urls.OCDS_JSON, opendata.ocds_package(
             calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
-            prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
+            prefix=self.options["OCDS_OCID_PREFIX"], build=self.build, histories=histories))
         pages = [p.url for p in self.context.get("pages", [])]
         html = [p for p in self.written if p.endswith("/") or p == ""] + pages
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))

@@ -1,0 +1,392 @@
+"""The public history of each call, read from git, and the summary of a pull request's changes.
+
+A call's history is what the public can check against: every commit that touched its folder
+after publication, with what changed said in plain French. The whole `calls/` tree is read with
+one `git log` and one `git cat-file --batch`, so the cost grows with the number of commits, not
+with one git process per call. A shallow clone or a folder outside git has no history: the build
+still works and the pages say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+from . import urls
+from .catalogue import FRONT_MATTER_RE, Registries, find_calls
+from .dates import DateError, french_date, french_datetime, parse_date, parse_datetime, zone
+from .schema import AUDIENCES, CALL_TYPES, DEFAULT_TIMEZONE
+from .source import Source
+
+CALL_FILE = "call.md"
+PUBLISHED = "Publication de l'appel"
+NO_VISIBLE_CHANGE = "Modification de forme, sans effet sur le contenu publié"
+NO_VALUE = "aucune valeur"
+DIGEST_LABELS = {"daily": "quotidien", "weekly": "hebdomadaire"}
+GIT_TIMEOUT = 600
+
+
+class HistoryError(Exception):
+    """Git could not answer (no repository, unknown revision): the message is shown as is."""
+
+
+# --- what a version of a call says ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Version:
+    """One version of `call.md`: its front matter as written (dates stay text) and its body."""
+
+    data: dict
+    body: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Version":
+        match = FRONT_MATTER_RE.match(text)
+        if not match:
+            return cls({}, text.strip())
+        data = Source(CALL_FILE, match.group(1), first_line=2).load()
+        return cls(data if isinstance(data, dict) else {}, text[match.end():].strip())
+
+    @property
+    def timezone(self) -> str:
+        return str(self.data.get("timezone") or DEFAULT_TIMEZONE)
+
+    def get(self, key):
+        value = self.data.get(key)
+        return None if value == "" else value
+
+
+def describe_changes(old: Version, new: Version, *, registries: Registries | None = None,
+                     old_folder: str = "", new_folder: str = "", updated_files=()) -> list[str]:
+    """What changed between two versions of a call, one plain French sentence per change."""
+    registries = registries or Registries()
+    changes = []
+    if old_folder and new_folder and os.path.basename(old_folder) != os.path.basename(new_folder):
+        changes.append(f"Adresse de la page : /{urls.CALL.format(slug=os.path.basename(old_folder))} → "
+                       f"/{urls.CALL.format(slug=os.path.basename(new_folder))}")
+    if _text(old.get("title")) != _text(new.get("title")):
+        changes.append(f"Titre modifié : « {_text(old.get('title'))} » → « {_text(new.get('title'))} »")
+    if _text(old.get("summary")) != _text(new.get("summary")):
+        changes.append("Résumé modifié")
+    types = {k: t.label for k, t in CALL_TYPES.items()}
+    partners = {k: p.name for k, p in registries.partners.items()}
+    changes += _value("Type", old.get("type"), new.get("type"), lambda v, _: types.get(str(v), str(v)))
+    changes += _value("Partenaire", old.get("partner"), new.get("partner"),
+                      lambda v, _: partners.get(str(v), str(v)))
+    changes += _dates(old, new)
+    changes += _value("Budget", old.get("budget"), new.get("budget"), lambda v, _: _text(v))
+    changes += _keys("Thème", old.get("themes"), new.get("themes"), registries.themes)
+    changes += _keys("Public", old.get("audiences"), new.get("audiences"), AUDIENCES)
+    changes += _submission(old.get("submission"), new.get("submission"))
+    changes += _documents(old.get("documents"), new.get("documents"), updated_files)
+    changes += _questions(old.get("questions"), new.get("questions"))
+    changes += _amendments(old.get("amendments"), new.get("amendments"))
+    if old.body != new.body:
+        changes.append("Texte de l'appel modifié")
+    return changes
+
+
+def _text(value) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _value(label, old, new, show, old_tz=None, new_tz=None) -> list[str]:
+    if old == new or (old is not None and new is not None and show(old, old_tz) == show(new, new_tz)):
+        return []
+    before = NO_VALUE if old is None else show(old, old_tz)
+    after = NO_VALUE if new is None else show(new, new_tz)
+    return [f"{label} : {before} → {after}"] if before != after else []
+
+
+def _moment(value, tz_name, *, date_only_time=None) -> str:
+    """A date-time as the call page shows it, in the call's time zone; the raw text if unreadable."""
+    try:
+        return french_datetime(parse_datetime(value, zone(tz_name), date_only_time=date_only_time),
+                               with_zone=False)
+    except DateError:
+        return str(value)
+
+
+def _day(value, _tz=None) -> str:
+    try:
+        return french_date(parse_date(value))
+    except DateError:
+        return str(value)
+
+
+def _dates(old: Version, new: Version) -> list[str]:
+    changes = _value("Date de publication", old.get("published"), new.get("published"), _day)
+    for key, label, options in (("opens", "Ouverture des réponses", {"date_only_time": dt.time(0, 0)}),
+                                ("closes", "Date limite", {}),
+                                ("questions_until", "Date limite des questions", {})):
+        changes += _value(label, old.get(key), new.get(key),
+                          lambda v, tz, o=options: _moment(v, tz, **o), old.timezone, new.timezone)
+    if old.timezone != new.timezone:
+        changes.append(f"Fuseau horaire : {old.timezone} → {new.timezone}")
+    return changes
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _keys(label, old, new, labels) -> list[str]:
+    before, after = [str(v) for v in _as_list(old)], [str(v) for v in _as_list(new)]
+    return ([f"{label} ajouté : {labels.get(k, k)}" for k in after if k not in before]
+            + [f"{label} retiré : {labels.get(k, k)}" for k in before if k not in after])
+
+
+def _submission(old, new) -> list[str]:
+    old, new = (old if isinstance(old, dict) else {}), (new if isinstance(new, dict) else {})
+    if old == new:
+        return []
+    if not old:
+        return ["Réponses désormais possibles"]
+    if not new:
+        return ["Réponses en ligne retirées"]
+    changes = _value("Formulaire de réponse", old.get("form"), new.get("form"), lambda v, _: str(v))
+    if old.get("fields") != new.get("fields"):
+        changes.append("Formulaire de réponse modifié")
+    changes += _value("Réponse sur la plateforme des marchés publics", old.get("external_url"),
+                      new.get("external_url"), lambda v, _: str(v))
+    if old.get("exports_to") != new.get("exports_to"):
+        changes.append("Destinataires des réponses modifiés")
+    changes += _value("Envoi des réponses avant la clôture", old.get("digest"), new.get("digest"),
+                      lambda v, _: DIGEST_LABELS.get(str(v), str(v)))
+    return changes
+
+
+def _entries(value, key) -> dict:
+    """Entries of a list of mappings, by the key that identifies them."""
+    return {str(e.get(key)): e for e in _as_list(value) if isinstance(e, dict) and e.get(key) is not None}
+
+
+def _documents(old, new, updated_files) -> list[str]:
+    before, after = _entries(old, "file"), _entries(new, "file")
+    changes = []
+    for name, entry in after.items():
+        title = _text(entry.get("title")) or name
+        if name not in before:
+            changes.append(f"Document ajouté : {title}")
+        elif _text(before[name].get("title")) != _text(entry.get("title")):
+            changes.append(f"Document renommé : {_text(before[name].get('title'))} → {title}")
+        elif name in updated_files:
+            changes.append(f"Document mis à jour : {title}")
+    changes += [f"Document retiré : {_text(e.get('title')) or name}" for name, e in before.items() if name not in after]
+    return changes
+
+
+def _questions(old, new) -> list[str]:
+    before, after = _entries(old, "question"), _entries(new, "question")
+    changes = []
+    for question, entry in after.items():
+        if question not in before:
+            changes.append(f"Question publiée : {_text(question)}")
+        elif _text(before[question].get("answer")) != _text(entry.get("answer")):
+            changes.append(f"Réponse modifiée : {_text(question)}")
+    changes += [f"Question retirée : {_text(q)}" for q in before if q not in after]
+    return changes
+
+
+def _amendments(old, new) -> list[str]:
+    def notes(value):
+        return [(str(e.get("date")), _text(e.get("summary"))) for e in _as_list(value) if isinstance(e, dict)]
+    before, after = notes(old), notes(new)
+    return ([f"Note de modification : {summary}" for date, summary in after if (date, summary) not in before]
+            + [f"Note de modification retirée : {summary}" for date, summary in before
+               if (date, summary) not in after])
+
+
+# --- history from git -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """One commit that changed a call, as the public reads it."""
+
+    date: dt.datetime
+    commit: str
+    changes: tuple[str, ...]
+    publication: bool = False
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+    def to_dict(self) -> dict:
+        return {"date": self.date.isoformat(), "commit": self.commit, "short": self.short,
+                "publication": self.publication, "changes": list(self.changes)}
+
+
+@dataclass(frozen=True)
+class CallHistory:
+    """A call's entries, oldest first; `available` is false when the build has no git history."""
+
+    available: bool
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def version(self) -> str | None:
+        """The last commit that touched the call's folder: the version a receipt names."""
+        return self.entries[-1].commit if self.entries else None
+
+    @property
+    def amendments(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if not e.publication)
+
+    def to_list(self) -> list[dict] | None:
+        return [e.to_dict() for e in self.entries] if self.available else None
+
+
+UNAVAILABLE = CallHistory(available=False)
+
+
+@dataclass
+class History:
+    """Histories of every call, by folder relative to `calls/` (e.g. `capteurs-air`)."""
+
+    available: bool
+    reason: str = ""
+    calls: dict[str, CallHistory] = field(default_factory=dict)
+
+    def of(self, folder: str) -> CallHistory:
+        if not self.available:
+            return UNAVAILABLE
+        return self.calls.get(folder, CallHistory(available=True))
+
+
+@dataclass
+class _Change:
+    status: str
+    path: str
+    old_path: str
+    blob: str
+
+
+@dataclass
+class _Event:
+    commit: str
+    date: dt.datetime
+    folder: str
+    blob: str | None
+    updated_files: set = field(default_factory=set)
+    old_folder: str = ""
+
+
+def git(args: list[str], cwd: str, *, input: bytes | None = None) -> bytes:
+    try:
+        result = subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=cwd, input=input,
+                                capture_output=True, timeout=GIT_TIMEOUT)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise HistoryError(f"git indisponible : {exc}") from exc
+    if result.returncode != 0:
+        raise HistoryError(result.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} a échoué")
+    return result.stdout
+
+
+def repository_state(path: str) -> str:
+    """"" when `path` has a full git history, otherwise why the history is unavailable."""
+    try:
+        shallow = git(["rev-parse", "--is-shallow-repository"], path).decode().strip()
+    except HistoryError:
+        return "no git repository"
+    if shallow == "true":
+        return "shallow clone"
+    try:
+        git(["rev-parse", "--verify", "--quiet", "HEAD"], path)
+    except HistoryError:
+        return "no commit yet"
+    return ""
+
+
+def read_history(calls_path: str, registries: Registries | None = None) -> History:
+    """Every call's history from one `git log` over `calls/` (first-parent: a merged pull request
+    is one public change, dated when it landed)."""
+    reason = repository_state(calls_path)
+    if reason:
+        return History(available=False, reason=reason)
+    log = git(["log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--raw", "--no-abbrev",
+               "-M", "--relative", "--format=%x1e%H %cI", "--", "."], calls_path)
+    tracks = _tracks(_commits(log.decode("utf-8", "replace")))
+    blobs = read_blobs({e.blob for events in tracks.values() for e in events if e.blob}, calls_path)
+    calls = {}
+    for folder, events in tracks.items():
+        entries, previous = [], None
+        for event in events:
+            current = Version.parse(blobs[event.blob]) if event.blob else previous
+            if previous is None:
+                entries.append(Entry(event.date, event.commit, (PUBLISHED,), publication=True))
+            else:
+                changes = describe_changes(previous, current, registries=registries,
+                                           old_folder=event.old_folder, new_folder=event.folder,
+                                           updated_files=event.updated_files)
+                entries.append(Entry(event.date, event.commit, tuple(changes or [NO_VISIBLE_CHANGE])))
+            previous = current
+        calls[folder] = CallHistory(available=True, entries=tuple(entries))
+    return History(available=True, calls=calls)
+
+
+def _commits(log: str):
+    """(commit, date, changes) from `git log --raw --format=%x1e%H %cI` output."""
+    for record in log.split("\x1e")[1:]:
+        header, _, raw = record.partition("\n")
+        commit, date = header.split(" ", 1)
+        changes = []
+        for line in raw.splitlines():
+            if not line.startswith(":"):
+                continue
+            meta, *paths = line.split("\t")
+            _, _, _, blob, status = meta[1:].split(" ")
+            changes.append(_Change(status, paths[-1], paths[0], blob))
+        yield commit, dt.datetime.fromisoformat(date.strip()), changes
+
+
+def _tracks(commits) -> dict[str, list[_Event]]:
+    """The events of each call folder still present at HEAD, following renamed folders."""
+    live: dict[str, list[_Event]] = {}
+    for commit, date, changes in commits:
+        touched: dict[str, _Event] = {}
+        for change in sorted(changes, key=lambda c: os.path.basename(c.path) != CALL_FILE):
+            folder, name = os.path.split(change.path)
+            kind = change.status[0]
+            if name == CALL_FILE:
+                old_folder = os.path.dirname(change.old_path)
+                if kind == "D":
+                    live.pop(folder, None)
+                    continue
+                if kind == "R":
+                    events = live.pop(old_folder, [])
+                    live[folder] = events
+                else:
+                    events = live.setdefault(folder, [])
+                event = _Event(commit, date, folder, change.blob, old_folder=old_folder if kind == "R" else "")
+                events.append(event)
+                touched[folder] = event
+            elif folder in live and not (kind == "R" and change.status == "R100"):
+                event = touched.get(folder)
+                if event is None:
+                    event = touched[folder] = _Event(commit, date, folder, None)
+                    live[folder].append(event)
+                event.updated_files.add(name)
+    return live
+
+
+def read_blobs(blobs, cwd: str = ".") -> dict[str, str]:
+    """The text of many git objects in one `git cat-file --batch` process."""
+    names = sorted(blobs)
+    if not names:
+        return {}
+    out = git(["cat-file", "--batch"], cwd, input="".join(f"{n}\n" for n in names).encode())
+    texts, position = {}, 0
+    for name in names:
+        end = out.index(b"\n", position)
+        header = out[position:end].decode().split(" ")
+        position = end + 1
+        if header[-1] == "missing":
+            texts[name] = ""
+            continue
+        size = int(header[2])
+        texts[name] = out[position:position + size].decode("utf-8", "replace")
+        position += size + 1
+    return texts
