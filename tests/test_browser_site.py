@@ -1,0 +1,76 @@
+"""The public site in a real Chromium: search, filters, keyboard, and axe-core on every kind of page."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+AXE = Axe()
+
+
+@pytest.fixture(scope="session")
+def base_url(site_url):
+    return site_url
+
+
+def test_search_finds_a_call(page, base_url):
+    page.goto(f"{base_url}/recherche/")
+    page.get_by_label("Mots-clés").fill("LoRaWAN")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
+    results = page.locator("#ap-search-results a")
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_text("Capteurs de qualité de l'air pour les écoles")
+    results.first.click()
+    expect(page).to_have_url(f"{base_url}/appels/capteurs-air/")
+
+
+def test_a_filter_narrows_the_results(page, base_url):
+    page.goto(f"{base_url}/recherche/")
+    page.get_by_label("Thème").select_option("Mobilité")
+    expect(page.get_by_role("status")).to_have_text("3 appels trouvés.")
+    page.get_by_label("Statut").select_option("Ouvert")
+    expect(page.get_by_role("status")).to_have_text("2 appels trouvés.")
+    titles = sorted(page.locator("#ap-search-results h2").all_inner_texts())
+    assert titles == ["Billettique sans contact dans le tramway", "Consultation sur le plan vélo"]
+    assert "theme=Mobilit" in page.url and "status=Ouvert" in page.url
+
+
+def test_search_page_without_javascript_offers_the_listings(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/recherche/")
+    expect(page.get_by_label("Mots-clés")).to_be_hidden()
+    page.get_by_role("link", name="Mobilité (3)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thème : Mobilité")
+    context.close()
+
+
+def test_keyboard_reaches_the_answer_button(page, base_url):
+    page.goto(f"{base_url}/appels/capteurs-air/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Aller au contenu")).to_be_focused()
+    page.keyboard.press("Enter")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent")
+        if focused == "Répondre à l'appel":
+            break
+    else:
+        pytest.fail("the answer button was not reached with Tab")
+    href = page.evaluate("document.activeElement.getAttribute('href')")
+    assert href == "https://reponses.example.org/appels/capteurs-air/repondre"
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/themes/mobilite/", "/appels/capteurs-air/", "/appels/challenge-donnees/", "/recherche/",
+    "/a-propos/", "/404.html", "/plan-du-site/", "/donnees-ouvertes/"])
+def test_axe_reports_no_violation(page, base_url, path):
+    page.goto(f"{base_url}{path}")
+    if path == "/recherche/":
+        page.get_by_label("Mots-clés").fill("capteurs")
+        page.get_by_role("button", name="Rechercher").click()
+        expect(page.get_by_role("status")).not_to_have_text("")
+    violations = AXE.run(page).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
