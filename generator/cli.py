@@ -12,6 +12,8 @@ import time
 import click
 
 from .catalogue import read_catalogue
+from .history import diff
+from .newcall import new
 
 PROJECT_SETTINGS = "pelicanconf.py"
 
@@ -141,6 +143,9 @@ def swap(staging: str, output: str) -> None:
     if old:
         shutil.rmtree(old, ignore_errors=True)
 
+
+main.add_command(new)
+main.add_command(diff)
 
 if __name__ == "__main__":
     main()

@@ -14,6 +14,8 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 
+import click
+
 from . import urls
 from .catalogue import FRONT_MATTER_RE, Registries, find_calls
 from .dates import DateError, french_date, french_datetime, parse_date, parse_datetime, zone
@@ -332,14 +334,19 @@ def _commits(log: str):
     for record in log.split("\x1e")[1:]:
         header, _, raw = record.partition("\n")
         commit, date = header.split(" ", 1)
-        changes = []
-        for line in raw.splitlines():
-            if not line.startswith(":"):
-                continue
-            meta, *paths = line.split("\t")
-            _, _, _, blob, status = meta[1:].split(" ")
-            changes.append(_Change(status, paths[-1], paths[0], blob))
-        yield commit, dt.datetime.fromisoformat(date.strip()), changes
+        yield commit, dt.datetime.fromisoformat(date.strip()), _raw_changes(raw)
+
+
+def _raw_changes(raw: str) -> list[_Change]:
+    """The file changes of `git log --raw` / `git diff --raw` output."""
+    changes = []
+    for line in raw.splitlines():
+        if not line.startswith(":"):
+            continue
+        meta, *paths = line.split("\t")
+        _, _, _, blob, status = meta[1:].split(" ")
+        changes.append(_Change(status, paths[-1], paths[0], blob))
+    return changes
 
 
 def _tracks(commits) -> dict[str, list[_Event]]:
@@ -390,3 +397,139 @@ def read_blobs(blobs, cwd: str = ".") -> dict[str, str]:
         texts[name] = out[position:position + size].decode("utf-8", "replace")
         position += size + 1
     return texts
+
+
+# --- what a pull request changes --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallChange:
+    """One call touched by a pull request: its folder, title and what changed."""
+
+    folder: str
+    title: str
+    changes: tuple[str, ...] = ()
+
+
+@dataclass
+class CallsDiff:
+    added: list[CallChange] = field(default_factory=list)
+    amended: list[CallChange] = field(default_factory=list)
+    closed: list[CallChange] = field(default_factory=list)
+    removed: list[CallChange] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.amended or self.closed or self.removed)
+
+
+def diff_calls(calls_path: str, base: str, *, registries: Registries | None = None,
+               now: dt.datetime | None = None) -> CallsDiff:
+    """Compare the calls where the branch left `base` with the working tree (what a pull request
+    publishes; later changes on `base` are not the pull request's).
+
+    A call whose deadline moves from the future to the past is listed as closed, not amended."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    try:
+        base = git(["merge-base", base, "HEAD"], calls_path).decode().strip()
+    except HistoryError:
+        pass
+    listing = git(["ls-tree", "-r", "--no-abbrev", base, "--", "."], calls_path).decode("utf-8", "replace")
+    before = {}
+    for line in listing.splitlines():
+        meta, path = line.split("\t", 1)
+        folder, name = os.path.split(path)
+        if name == CALL_FILE:
+            before[folder] = meta.split(" ")[2]
+    renamed, updated = {}, {}
+    raw = git(["diff", "--raw", "--no-abbrev", "-M", "--relative", base, "--", "."], calls_path)
+    for change in _raw_changes(raw.decode("utf-8", "replace")):
+        folder, name = os.path.split(change.path)
+        if name == CALL_FILE and change.status.startswith("R"):
+            renamed[folder] = os.path.dirname(change.old_path)
+        elif name != CALL_FILE and change.status != "R100":
+            updated.setdefault(folder, set()).add(name)
+    texts = read_blobs(set(before.values()), calls_path)
+    old = {folder: Version.parse(texts[blob]) for folder, blob in before.items()}
+    new = {}
+    for path in find_calls(calls_path):
+        with open(path, encoding="utf-8") as handle:
+            new[os.path.relpath(os.path.dirname(path), calls_path)] = Version.parse(handle.read())
+
+    diff = CallsDiff()
+    matched = set()
+    for folder, version in sorted(new.items()):
+        previous_folder = folder if folder in old else renamed.get(folder)
+        title = _text(version.get("title")) or folder
+        if previous_folder not in old:
+            diff.added.append(CallChange(folder, title, _outline(version, registries)))
+            continue
+        matched.add(previous_folder)
+        previous = old[previous_folder]
+        changes = describe_changes(previous, version, registries=registries, old_folder=previous_folder,
+                                   new_folder=folder, updated_files=updated.get(folder, ()))
+        if not changes:
+            continue
+        if _closes(previous) > now >= _closes(version):
+            diff.closed.append(CallChange(folder, title, tuple(changes)))
+        else:
+            diff.amended.append(CallChange(folder, title, tuple(changes)))
+    diff.removed = [CallChange(folder, _text(version.get("title")) or folder)
+                    for folder, version in sorted(old.items()) if folder not in matched and folder not in new]
+    return diff
+
+
+def _closes(version: Version) -> dt.datetime:
+    """The deadline of a version; a call without a readable one never closes."""
+    try:
+        return parse_datetime(version.get("closes"), zone(version.timezone))
+    except (DateError, TypeError):
+        return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def _outline(version: Version, registries: Registries | None) -> tuple[str, ...]:
+    registries = registries or Registries()
+    kind, partner = str(version.get("type")), str(version.get("partner"))
+    lines = [f"{CALL_TYPES[kind].label if kind in CALL_TYPES else kind} – "
+             f"{registries.partners[partner].name if partner in registries.partners else partner}"]
+    if version.get("closes") is not None:
+        lines.append(f"Date limite : {_moment(version.get('closes'), version.timezone)}")
+    return tuple(lines)
+
+
+DIFF_MARKER = "<!-- calls-diff -->"
+
+
+def diff_markdown(diff: CallsDiff, base: str) -> str:
+    """The pull request comment: what this change publishes, in words staff and reviewers read."""
+    lines = [DIFF_MARKER, f"### Appels concernés par cette demande (par rapport à `{base}`)", ""]
+    if not diff:
+        lines.append("Aucun appel ajouté, modifié, clos ou retiré.")
+    for label, calls in (("Nouveaux appels", diff.added), ("Appels modifiés", diff.amended),
+                         ("Appels clos avant la date prévue", diff.closed), ("Appels retirés", diff.removed)):
+        if not calls:
+            continue
+        lines += [f"#### {label} ({len(calls)})", ""]
+        for call in calls:
+            lines.append(f"- **{call.title}** (`calls/{call.folder}/`)")
+            lines += [f"  - {change}" for change in call.changes]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@click.command("diff")
+@click.argument("base")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Pelican settings file (default pelicanconf.py).")
+@click.option("--now", help="Decide which calls are closed as if at this ISO date-time.")
+def diff(base, settings_path, now):
+    """Print, as Markdown, the calls added, amended, closed or removed since BASE (e.g. origin/main):
+    the pull request comment of the preview workflow."""
+    from .catalogue import read_registries
+    from .cli import load_settings, settings_file
+    from .site import build_time, calls_path
+
+    settings = load_settings(settings_file(settings_path))
+    registries, _ = read_registries(settings["PATH"])
+    try:
+        changes = diff_calls(calls_path(settings), base, registries=registries, now=build_time(now))
+    except HistoryError as exc:
+        raise click.ClickException(f"comparaison impossible avec {base} : {exc}") from exc
+    click.echo(diff_markdown(changes, base), nl=False)
