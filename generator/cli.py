@@ -14,6 +14,7 @@ import click
 from .catalogue import read_catalogue
 from .history import diff
 from .newcall import new
+from .serve import serve_command
 
 PROJECT_SETTINGS = "pelicanconf.py"
 
@@ -143,6 +144,8 @@ def swap(staging: str, output: str) -> None:
     if old:
         shutil.rmtree(old, ignore_errors=True)
 
+
+main.add_command(serve_command)
 
 main.add_command(new)
 main.add_command(diff)
