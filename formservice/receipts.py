@@ -1,0 +1,49 @@
+"""The acknowledgement of receipt: the rows it lists and the e-mail (text + HTML) that carries it."""
+
+from __future__ import annotations
+
+import email.utils
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+
+from .catalogue import CatalogueCall
+
+
+def show_answer(value) -> str:
+    """An answer as a person reads it: Oui/Non, lists joined, a dash when left empty."""
+    if value is True:
+        return "Oui"
+    if value is False:
+        return "Non"
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return str(value).replace(".", ",")
+    return str(value)
+
+
+def answer_rows(call: CatalogueCall | None, record: dict) -> list[tuple[str, object]]:
+    """(label, value) of every answer, in the order of the form; labels from the record if the call
+    has left the catalogue since."""
+    labels = dict(record.get("labels") or {})
+    if call is not None:
+        labels.update({f.name: f.label for f in call.fields})
+    return [(labels.get(name, name), value) for name, value in record["answers"].items()]
+
+
+def receipt_message(call: CatalogueCall, record: dict, url: str) -> EmailMessage:
+    config = current_app.config
+    values = {"record": record, "call": call, "rows": answer_rows(call, record), "url": url}
+    message = EmailMessage()
+    message["Subject"] = f"Accusé de réception {record['number']} – {call.title}"
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = record["email"]
+    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Message-ID"] = email.utils.make_msgid(idstring=record["id"][:16], domain="appels.invalid")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("receipt_mail.txt", **values))
+    message.add_alternative(render_template("receipt_mail.html", **values), subtype="html")
+    return message

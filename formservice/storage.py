@@ -1,0 +1,166 @@
+"""Object storage of submissions, behind a small interface (S3 through boto3).
+
+Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
+
+    submissions/<slug>/<submission id>/files/<n>-<safe name>   attachments, written first
+    submissions/<slug>/<submission id>/record.json             the record, written LAST with
+                                                               IfNoneMatch='*' (exactly once)
+    outbox/<submission id>.eml                                  receipt mails waiting for SMTP
+    ratelimit/<window start>/<address hash>/<submission id>     one empty object per submission
+                                                               of an address in a time window
+
+A submission exists once its record.json exists: exports (`iter_records`) only read records, so
+a submission whose files were written but whose record was not is never seen. The record holds:
+id, number, slug, title, received_at (UTC ISO), received_at_local (Europe/Paris display),
+build_commit, answers {field name: value}, labels {field name: label}, files [{field, name, key, size, sha256,
+content_type}], email, receipt_token, fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator, Protocol
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+SUBMISSIONS = "submissions"
+OUTBOX = "outbox"
+RATELIMIT = "ratelimit"
+
+
+def submission_prefix(slug: str, submission_id: str) -> str:
+    return f"{SUBMISSIONS}/{slug}/{submission_id}/"
+
+
+def record_key(slug: str, submission_id: str) -> str:
+    return submission_prefix(slug, submission_id) + "record.json"
+
+
+def file_key(slug: str, submission_id: str, n: int, safe_name: str) -> str:
+    return submission_prefix(slug, submission_id) + f"files/{n}-{safe_name}"
+
+
+def outbox_key(submission_id: str) -> str:
+    return f"{OUTBOX}/{submission_id}.eml"
+
+
+class StorageUnavailable(OSError):
+    """The storage service cannot be reached or answers with a server error: nothing was saved."""
+
+
+class Storage(Protocol):
+    """What the form service, the mail queue and the exports need from object storage."""
+
+    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+            if_none_match: bool = False) -> None:
+        """Store `data`; with `if_none_match`, raise FileExistsError if the key exists."""
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError if there is none."""
+
+    def delete(self, key: str) -> None: ...
+
+    def keys(self, prefix: str, *, limit: int | None = None) -> Iterator[str]:
+        """Keys under `prefix`, in key order (at most `limit`)."""
+
+    def children(self, prefix: str) -> Iterator[str]:
+        """The next level of "folders" under `prefix` (each ending with "/")."""
+
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the bucket is reachable."""
+
+
+def iter_records(storage: Storage, slug: str) -> Iterator[dict]:
+    """Every complete submission of a call (its record), streamed one at a time."""
+    for prefix in storage.children(f"{SUBMISSIONS}/{slug}/"):
+        try:
+            yield json.loads(storage.get(prefix + "record.json"))
+        except FileNotFoundError:
+            continue
+
+
+def read_record(storage: Storage, slug: str, submission_id: str) -> dict:
+    return json.loads(storage.get(record_key(slug, submission_id)))
+
+
+_UNAVAILABLE = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
+                botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError,
+                botocore.exceptions.ProxyConnectionError)
+
+
+class S3Storage:
+    """S3 with path-style addressing; endpoint and credentials from boto3's AWS_* variables."""
+
+    def __init__(self, bucket: str, *, client=None, connect_timeout: float = 3, read_timeout: float = 30):
+        self.bucket = bucket
+        self.client = client or boto3.client("s3", config=botocore.config.Config(
+            s3={"addressing_style": "path"}, connect_timeout=connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32))
+
+    def _call(self, method: str, **kwargs):
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(f"storage unreachable: {exc}") from exc
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.get("Code")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(kwargs.get("Key", "")) from None
+            if code in ("PreconditionFailed", "412") or status == 412:
+                raise FileExistsError(kwargs.get("Key", "")) from None
+            if status >= 500 or code in ("SlowDown", "ServiceUnavailable"):
+                raise StorageUnavailable(f"storage error {status} {code}") from exc
+            raise
+
+    def put(self, key, data, *, content_type="application/octet-stream", if_none_match=False):
+        extra = {"IfNoneMatch": "*"} if if_none_match else {}
+        self._call("put_object", Key=key, Body=data, ContentType=content_type, **extra)
+
+    def get(self, key):
+        response = self._call("get_object", Key=key)
+        with response["Body"] as body:
+            return body.read()
+
+    def delete(self, key):
+        self._call("delete_object", Key=key)
+
+    def keys(self, prefix, *, limit=None):
+        token = None
+        seen = 0
+        while True:
+            page_size = min(1000, limit - seen) if limit else 1000
+            kwargs = {"Prefix": prefix, "MaxKeys": page_size}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._call("list_objects_v2", **kwargs)
+            for item in page.get("Contents", []):
+                yield item["Key"]
+                seen += 1
+                if limit and seen >= limit:
+                    return
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+
+    def children(self, prefix):
+        token = None
+        while True:
+            kwargs = {"Prefix": prefix, "Delimiter": "/"}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._call("list_objects_v2", **kwargs)
+            for item in page.get("CommonPrefixes", []):
+                yield item["Prefix"]
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+
+    def ping(self):
+        try:
+            self._call("head_bucket")
+        except (FileNotFoundError, botocore.exceptions.ClientError) as exc:
+            raise StorageUnavailable(f"bucket {self.bucket} not usable: {exc}") from None

@@ -1,0 +1,157 @@
+"""Checking the typed answers of a form, field by field, with messages in French.
+
+Each check returns the clean value to store or raises Invalid with the sentence shown next to the
+field. File fields are checked in uploads.py (they need the bytes, not the text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import urllib.parse
+from decimal import Decimal, InvalidOperation
+
+from generator.schema import EMAIL_RE, FormField
+
+CHECKBOX_VALUE = "oui"
+NUMBER_MAX_LENGTH = 30
+# Control characters other than tab and line breaks (C0, DEL, C1) and null bytes.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_PHONE_RE = re.compile(r"^(?:\+33|0033|0)([1-9]\d{8})$")
+_DATE_FR_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+class Invalid(ValueError):
+    """An answer that cannot be accepted; the message is shown to the person as is."""
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def siret_ok(digits: str) -> bool:
+    """14 digits passing the Luhn check; La Poste's establishments (SIREN 356000000) use a digit sum
+    that is a multiple of 5 instead."""
+    if not re.fullmatch(r"\d{14}", digits):
+        return False
+    if digits.startswith("356000000"):
+        return sum(int(c) for c in digits) % 5 == 0
+    return luhn_ok(digits)
+
+
+def clean_text(raw: str, field: FormField, *, multiline: bool) -> str:
+    if "\x00" in raw or _CONTROL_RE.search(raw) or (not multiline and re.search(r"[\r\n\t]", raw)):
+        raise Invalid("Le texte contient des caractères invisibles non autorisés : retirez-les.")
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n")).strip()
+    limit = field.limit
+    if limit and len(text) > limit:
+        raise Invalid(f"{len(text)} caractères : {limit} au maximum.")
+    return text
+
+
+def check_email(text: str, field: FormField) -> str:
+    if not EMAIL_RE.match(text) or len(text) > 254:
+        raise Invalid("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")
+    return text
+
+
+def check_tel(text: str, field: FormField) -> str:
+    compact = re.sub(r"[\s.\-()]", "", text)
+    match = _PHONE_RE.match(compact)
+    if not match:
+        raise Invalid("Saisissez un numéro de téléphone français, par exemple 01 23 45 67 89 ou +33 1 23 45 67 89.")
+    national = "0" + match.group(1)
+    return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+
+
+def check_url(text: str, field: FormField) -> str:
+    candidate = text if "://" in text else "https://" + text
+    parts = urllib.parse.urlsplit(candidate)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or "." not in host or " " in candidate or host.startswith("."):
+        raise Invalid("Saisissez une adresse web valide, par exemple https://www.exemple.fr.")
+    return candidate
+
+
+def check_number(text: str, field: FormField) -> int | float:
+    compact = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+    try:
+        if len(compact) > NUMBER_MAX_LENGTH:
+            raise InvalidOperation
+        number = Decimal(compact)
+        if not number.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        raise Invalid("Saisissez un nombre, par exemple 12 ou 12,5.") from None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def check_date(text: str, field: FormField) -> str:
+    french = _DATE_FR_RE.match(text)
+    try:
+        if french:
+            day, month, year = (int(g) for g in french.groups())
+            return dt.date(year, month, day).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise Invalid("Saisissez une date réelle, par exemple 15/01/2027.")
+
+
+def check_siret(text: str, field: FormField) -> str:
+    digits = re.sub(r"\s", "", text)
+    if not re.fullmatch(r"\d{14}", digits):
+        raise Invalid("Le SIRET compte 14 chiffres, par exemple 732 829 320 00074.")
+    if not siret_ok(digits):
+        raise Invalid("Ce numéro SIRET n'existe pas : vérifiez les 14 chiffres.")
+    return digits
+
+
+def check_select(text: str, field: FormField) -> str:
+    if text not in field.choices:
+        raise Invalid("Choisissez une des réponses proposées.")
+    return text
+
+
+CHECKS = {"email": check_email, "tel": check_tel, "url": check_url, "number": check_number,
+          "date": check_date, "siret": check_siret, "select": check_select}
+
+
+def shown_value(field: FormField, form):
+    """What the person typed or chose, to fill the form again after an error."""
+    if field.type == "multiselect":
+        return form.getlist(field.name)
+    if field.type == "checkbox":
+        return form.get(field.name) == CHECKBOX_VALUE
+    return form.get(field.name, "")
+
+
+def check_field(field: FormField, form):
+    """The clean value of one non-file field of a submitted form (a MultiDict), or Invalid."""
+    if field.type == "multiselect":
+        chosen = form.getlist(field.name)
+        if any(c not in field.choices for c in chosen):
+            raise Invalid("Choisissez parmi les réponses proposées.")
+        if field.required and not chosen:
+            raise Invalid(f"Choisissez au moins une réponse pour « {field.label} ».")
+        return [c for c in field.choices if c in chosen]
+    if field.type == "checkbox":
+        ticked = form.get(field.name) == CHECKBOX_VALUE
+        if field.required and not ticked:
+            raise Invalid(f"Cochez la case « {field.label} » pour continuer.")
+        return ticked
+    text = clean_text(form.get(field.name, ""), field, multiline=field.type == "textarea")
+    if not text:
+        if field.required:
+            raise Invalid(f"Renseignez le champ « {field.label} ».")
+        return None
+    check = CHECKS.get(field.type)
+    return check(text, field) if check else text

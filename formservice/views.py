@@ -1,0 +1,243 @@
+"""Pages of the form service: the answer form, the receipt, /healthz, and the error pages.
+
+A receipt is shown only after every object of the submission is confirmed stored; whatever goes
+wrong before that, the person gets the form back with what they typed and a sentence saying why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import re
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from generator.dates import french_datetime
+from generator.schema import FILE_FORMATS, SLUG_RE
+
+from . import ratelimit, receipts, services, submissions
+from .catalogue import CatalogueCall, CatalogueUnavailable
+from .mail import deliver
+from .storage import StorageUnavailable
+from .uploads import accepted_formats, check_upload, formats_label, max_bytes, size_label
+from .validation import Invalid, check_field, shown_value
+
+log = logging.getLogger(__name__)
+
+answers = Blueprint("answers", __name__)
+health = Blueprint("health", __name__)
+
+FORM_TOKEN = "_form"
+HONEYPOT = "_website"
+_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(answers)
+    app.register_blueprint(health)
+    app.jinja_env.filters.update(fdatetime=french_datetime, filesize=size_label, answer=receipts.show_answer)
+    app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes,
+                                 accept_attr=accept_attr)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(CatalogueUnavailable, catalogue_down)
+    app.register_error_handler(HTTPException, http_error)
+
+    @app.context_processor
+    def theme_variables():
+        config = current_app.config
+        return {"SITENAME": config["SITENAME"], "SITESUBTITLE": config["SITESUBTITLE"],
+                "PUBLISHER_NAME": config["PUBLISHER_NAME"], "SITE": config["SITE_URL"].rstrip("/"),
+                "STATIC": "/theme"}
+
+
+def accept_attr(field) -> str:
+    exts = accepted_formats(field)
+    return ",".join([f".{e}" for e in exts] + [FILE_FORMATS[e][1] for e in exts])
+
+
+def notice(kind: str, status: int, **values):
+    return render_template("notice.html", kind=kind, **values), status
+
+
+class Attempt:
+    """One showing of the form: the call, the values to put back, the errors, a notice on top."""
+
+    def __init__(self, call: CatalogueCall, form=None, form_token: str | None = None):
+        self.call = call
+        self.values = {f.name: shown_value(f, form) for f in call.fields if f.type != "file"} if form else {}
+        self.form_token = form_token or submissions.new_form_token(current_app.config["SECRET_KEY"])
+        self.errors: dict[str, str] = {}
+        self.notice = ""
+
+    @property
+    def had_files(self) -> bool:
+        return bool(request.files) and any(f.filename for f in request.files.values())
+
+    def render(self, status: int = 200):
+        labels = {f.name: f.label for f in self.call.fields}
+        return render_template("form.html", call=self.call, values=self.values, errors=self.errors,
+                               error_list=[(n, labels.get(n, ""), m) for n, m in self.errors.items()],
+                               notice=self.notice, form_token=self.form_token,
+                               has_file_fields=any(f.type == "file" for f in self.call.fields),
+                               had_files=request.method == "POST" and self.had_files,
+                               honeypot=HONEYPOT, form_token_name=FORM_TOKEN), status
+
+
+@answers.route("/appels/<slug>/repondre", methods=["GET", "POST"])
+def answer(slug):
+    call = services().catalogue.get(slug)
+    if call is None:
+        return notice("unknown", 404)
+    state = call.state(now())
+    if state == "closed" and request.method == "POST":
+        attempt = Attempt(call, request.form)
+        return render_template("notice.html", kind="late", call=call, values=attempt.values), 403
+    if state != "open":
+        return notice(state, 200 if request.method == "GET" else 403, call=call)
+    if request.method == "GET":
+        return Attempt(call).render()
+    return submit(call)
+
+
+def submit(call: CatalogueCall):
+    form = request.form
+    config = current_app.config
+    attempt = Attempt(call, form, form.get(FORM_TOKEN))
+    if form.get(HONEYPOT):
+        log.info("formservice: honeypot filled on %s from %s", call.slug, request.remote_addr)
+        return notice("refused", 400, call=call)
+    try:
+        sub_id = submissions.submission_id(config["SECRET_KEY"], call.slug, attempt.form_token)
+    except submissions.BadFormToken:
+        attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
+        attempt.notice = "expired"
+        return attempt.render(400)
+
+    answers_, uploads = {}, []
+    file_parts = [f for name in request.files for f in request.files.getlist(name) if f.filename]
+    file_fields = {f.name for f in call.fields if f.type == "file"}
+    if len(file_parts) > config["MAX_FILES"] or any(name not in file_fields for name in request.files):
+        attempt.notice = "too_many_files"
+    for field in call.fields:
+        try:
+            if field.type == "file":
+                parts = [f for f in request.files.getlist(field.name) if f.filename]
+                if len(parts) > 1:
+                    raise Invalid("Un seul fichier est accepté pour ce champ.")
+                upload = check_upload(field, parts[0] if parts else None)
+                if upload:
+                    uploads.append(upload)
+            else:
+                answers_[field.name] = check_field(field, form)
+        except Invalid as exc:
+            attempt.errors[field.name] = str(exc)
+    if attempt.errors or attempt.notice:
+        return attempt.render(422)
+
+    email_field = call.email_field
+    email = answers_.get(email_field.name) if email_field else None
+    try:
+        record = submissions.existing(services().storage, call.slug, sub_id)
+        if record is None:
+            if not ratelimit.allow(services().storage, request.remote_addr or "", sub_id,
+                                   limit=int(config["RATE_LIMIT"]), window=int(config["RATE_WINDOW_SECONDS"]),
+                                   secret=config["SECRET_KEY"], now=now()):
+                return notice("rate_limited", 429, call=call)
+            try:
+                record = submissions.store(services().storage, call, sub_id, answers_, uploads, email=email,
+                                           build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"],
+                                           now=now())
+            except FileExistsError:
+                record = submissions.existing(services().storage, call.slug, sub_id)
+            else:
+                send_receipt(call, record)
+        if record["fingerprint"] != submissions.fingerprint(answers_, uploads):
+            attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
+            attempt.notice = "reused"
+            return attempt.render(409)
+    except StorageUnavailable:
+        log.exception("formservice: storage unavailable, submission to %s not saved", call.slug)
+        attempt.notice = "storage_down"
+        return attempt.render(503)
+    return redirect(receipt_url(record), 303)
+
+
+def receipt_url(record: dict, external: bool = False) -> str:
+    return url_for("answers.receipt", slug=record["slug"], sub_id=record["id"], token=record["receipt_token"],
+                   _external=external)
+
+
+def send_receipt(call: CatalogueCall, record: dict) -> None:
+    """Mail the receipt, or queue it in storage; a failure to queue is logged, the record stays."""
+    message = receipts.receipt_message(call, record, receipt_url(record, external=True))
+    try:
+        deliver(services().mailer, services().storage, message, record["id"])
+    except StorageUnavailable:
+        log.exception("formservice: receipt mail of %s neither sent nor queued", record["id"])
+
+
+@answers.get("/recu/<slug>/<sub_id>/<token>")
+def receipt(slug, sub_id, token):
+    if not SLUG_RE.match(slug) or not _ID_RE.match(sub_id):
+        return notice("no_receipt", 404)
+    try:
+        record = submissions.existing(services().storage, slug, sub_id)
+    except StorageUnavailable:
+        return notice("storage_down", 503)
+    if record is None or not hmac.compare_digest(record["receipt_token"].encode(), token.encode()):
+        return notice("no_receipt", 404)
+    call = services().catalogue.get(slug)
+    page = render_template("receipt.html", record=record, call=call, rows=receipts.answer_rows(call, record))
+    return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+@health.get("/healthz")
+def healthz():
+    report = {"storage": "ok", "catalogue": "ok"}
+    try:
+        services().storage.ping()
+    except StorageUnavailable as exc:
+        log.warning("formservice: healthz: %s", exc)
+        report["storage"] = "unreachable"
+    try:
+        report["calls"] = len(services().catalogue)
+    except CatalogueUnavailable:
+        report["catalogue"] = "unreadable"
+    ok = report["storage"] == "ok" and report["catalogue"] == "ok"
+    report["status"] = "ok" if ok else "unavailable"
+    return report, 200 if ok else 503
+
+
+def csrf_failed(error: CSRFError):
+    """An expired or missing CSRF token: the form comes back filled in, with a fresh token."""
+    if request.endpoint == "answers.answer":
+        call = services().catalogue.get(request.view_args["slug"])
+        if call is not None and call.state(now()) == "open":
+            attempt = Attempt(call, request.form, request.form.get(FORM_TOKEN))
+            attempt.notice = "expired"
+            return attempt.render(400)
+    return notice("expired", 400)
+
+
+def too_large(error):
+    return notice("too_large", 413, limit=size_label(current_app.config["MAX_TOTAL_MB"] * 1024 * 1024),
+                  back=request.path)
+
+
+def catalogue_down(error):
+    log.error("formservice: %s", error)
+    return notice("catalogue_down", 503)
+
+
+def http_error(error: HTTPException):
+    if error.code == 404:
+        return notice("not_found", 404)
+    return notice("error", error.code or 500, code=error.code)
