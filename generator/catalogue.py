@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -456,14 +458,81 @@ def _submission(source, data, kind, registries) -> Submission | None:
                       digest=str(digest))
 
 
-def read_catalogue(content_path: str, calls_path: str, progress=None) -> Catalogue:
-    """Read and validate everything; `progress(done, total)` is called while calls are read."""
+class ReadCache:
+    """Calls already read and validated, keyed by what their result depends on: the call file,
+    the files of its folder, the registries and our own code. A rebuild after one change reads
+    one call again, not all of them."""
+
+    VERSION = 1
+
+    def __init__(self, path: str | None, content_path: str):
+        self.path = path
+        self.entries: dict = {}
+        self.fresh: dict = {}
+        self.key = self._fingerprint(content_path)
+        if path and os.path.exists(path):
+            try:
+                with open(path, "rb") as handle:
+                    key, entries = pickle.load(handle)
+                if key == self.key:
+                    self.entries = entries
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+                self.entries = {}
+
+    @classmethod
+    def _fingerprint(cls, content_path: str) -> str:
+        digest = hashlib.sha256(str(cls.VERSION).encode())
+        code = os.path.dirname(os.path.abspath(__file__))
+        for folder, names in ((code, sorted(n for n in os.listdir(code) if n.endswith(".py"))),
+                              (content_path, ["partners.yaml", "themes.yaml"]),
+                              (os.path.join(content_path, "forms"), sorted(os.listdir(os.path.join(content_path, "forms")))
+                               if os.path.isdir(os.path.join(content_path, "forms")) else [])):
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.isfile(path):
+                    with open(path, "rb") as handle:
+                        digest.update(name.encode() + b"\0" + handle.read())
+        return digest.hexdigest()
+
+    @staticmethod
+    def stamp(path: str) -> tuple:
+        folder = os.path.dirname(path)
+        return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)))
+
+    def get(self, path: str, stamp: tuple):
+        entry = self.entries.get(path)
+        return entry[1] if entry and entry[0] == stamp else None
+
+    def put(self, path: str, stamp: tuple, result) -> None:
+        self.fresh[path] = (stamp, result)
+
+    def save(self) -> None:
+        if not self.path:
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            pickle.dump((self.key, self.fresh), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+
+
+def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None) -> Catalogue:
+    """Read and validate everything; `progress(done, total)` is called while calls are read.
+
+    With `cache_path`, results of unchanged calls are taken from the previous run.
+    """
     registries, problems = read_registries(content_path)
+    cache = ReadCache(cache_path, content_path)
     paths = find_calls(calls_path)
     calls, by_slug = [], {}
     to_html = _Markdown()
     for done, path in enumerate(paths, 1):
-        call, call_problems = read_call(path, registries, to_html)
+        stamp = cache.stamp(path)
+        result = cache.get(path, stamp)
+        if result is None:
+            result = read_call(path, registries, to_html)
+        cache.put(path, stamp, result)
+        call, call_problems = result
         problems += call_problems
         slug = os.path.basename(os.path.dirname(path))
         if slug in by_slug:
@@ -475,4 +544,5 @@ def read_catalogue(content_path: str, calls_path: str, progress=None) -> Catalog
                 calls.append(call)
         if progress:
             progress(done, len(paths))
+    cache.save()
     return Catalogue(calls, registries, problems, content_path, calls_path)

@@ -27,6 +27,7 @@ DEFAULTS = {
     "CALLS_PER_PAGE": 20,
     "CALLS_ON_HOME": 12,
     "CALLS_PROGRESS": None,
+    "CALLS_CACHE_PATH": ".cache/calls.pickle",
     "CALLS_HISTORY": True,
     "FORMSERVICE_URL": "http://127.0.0.1:5000",
     "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
@@ -94,7 +95,11 @@ class CallsGenerator(Generator):
         self.options = settings_of(self.settings)
         calls_folder = calls_path(self.settings)
         self.now = build_time(self.options["CALLS_NOW"])
-        self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"])
+        cache = self.options["CALLS_CACHE_PATH"]
+        if cache and not os.path.isabs(cache):
+            cache = os.path.join(os.path.dirname(self.path), cache)
+        self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"],
+                                                   cache_path=cache)
         if not self.catalogue.ok:
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")

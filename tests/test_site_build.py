@@ -232,3 +232,22 @@ def test_listings_are_paginated(many_calls, tmp_path):
     first = pages[0].read_text()
     assert 'href="/types/avis-information/page/2/" rel="next"' in first
     assert "page 1 sur 3" in first
+
+
+def test_rebuild_reads_changes_through_the_cache(catalogue_copy, tmp_path):
+    settings, output = str(catalogue_copy / "settings.py"), str(tmp_path / "out")
+    assert build_site(settings, output, now="2026-11-28T12:00+01:00", search=False, quiet=True) == 0
+    assert (catalogue_copy / ".cache" / "calls.pickle").exists()
+    call = catalogue_copy / "calls" / "capteurs-air" / "call.md"
+    call.write_text(call.read_text().replace("title: Capteurs de qualité", "title: Nouveaux capteurs de qualité"))
+    assert build_site(settings, output, now="2026-11-28T12:00+01:00", search=False, quiet=True) == 0
+    assert "Nouveaux capteurs de qualité" in (tmp_path / "out/appels/capteurs-air/index.html").read_text()
+    (catalogue_copy / "calls" / "capteurs-air" / "cahier-des-charges.pdf").unlink()
+    assert build_site(settings, output, now="2026-11-28T12:00+01:00", search=False, quiet=True) == 1
+    forms = catalogue_copy / "content" / "forms" / "entreprise.yaml"
+    (catalogue_copy / "calls" / "capteurs-air" / "cahier-des-charges.pdf").write_bytes(b"%PDF-1.4\n")
+    forms.write_text(forms.read_text().replace("label: SIRET", "label: Numéro SIRET"))
+    assert build_site(settings, output, now="2026-11-28T12:00+01:00", search=False, quiet=True) == 0
+    data = json.loads((tmp_path / "out/api/calls.json").read_text())
+    fields = next(c for c in data["calls"] if c["slug"] == "capteurs-air")["fields"]
+    assert fields[1]["label"] == "Numéro SIRET"
