@@ -1,0 +1,216 @@
+"""The public history of a call, read from a real git repository, as the public sees it: on the call
+page, in api/calls.json and in the OCDS package; and `calls diff`, the pull request's summary."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+import referencing
+import referencing.jsonschema
+from click.testing import CliRunner
+
+from generator.cli import build_site, main
+
+from .conftest import ROOT
+
+NOW = "2026-12-10T12:00:00+01:00"
+DATE_MOVED = "Date limite : 15 janvier 2027 à 12 h 00 → 31 janvier 2027 à 12 h 00"
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(monkeypatch, tmp_path):
+    """Git finds no repository above the test's folder, and commits have a known author."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for name in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{name}_NAME", "Équipe innovation")
+        monkeypatch.setenv(f"GIT_{name}_EMAIL", "innovation@example.org")
+
+
+def git(repo, *args, date=None) -> str:
+    env = dict(os.environ)
+    if date:
+        env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def edit(path, old, new):
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert old in text
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text.replace(old, new, 1))
+
+
+def commit(repo, message, date):
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message, date=date)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(catalogue_copy):
+    """The fixture catalogue in its own repository, with the life of capteurs-air after publication:
+    deadline moved, annex added, question answered, text edited, folder renamed."""
+    calls = catalogue_copy / "calls"
+    call = calls / "capteurs-air" / "call.md"
+    git(catalogue_copy, "init", "-q", "-b", "main")
+    commits = {"published": commit(catalogue_copy, "Publication des appels", "2026-11-02T10:00:00+01:00")}
+    edit(call, "closes: 2027-01-15T12:00", "closes: 2027-01-31T12:00")
+    edit(call, "amendments:\n", "amendments:\n  - {date: 2026-11-30, summary: Date limite repoussée au 31 janvier.}\n")
+    commits["moved"] = commit(catalogue_copy, "Date limite repoussée", "2026-11-30T09:15:00+01:00")
+    (calls / "capteurs-air" / "annexe-technique.pdf").write_bytes(b"%PDF-1.4 annexe\n")
+    edit(call, "documents:\n", "documents:\n  - {title: Annexe technique, file: annexe-technique.pdf}\n")
+    edit(call, "questions:\n", "questions:\n  - {date: 2026-12-01, question: Faut-il un boîtier étanche ?, answer: Non.}\n")
+    commits["annex"] = commit(catalogue_copy, "Annexe et réponse", "2026-12-01T16:40:00+01:00")
+    edit(call, "Des capteurs de CO2", "Des capteurs de CO2, de COV")
+    commits["text"] = commit(catalogue_copy, "Texte précisé", "2026-12-02T11:00:00+01:00")
+    git(catalogue_copy, "mv", "calls/capteurs-air", "calls/capteurs-air-ecoles")
+    commits["renamed"] = commit(catalogue_copy, "Adresse plus parlante", "2026-12-03T08:00:00+01:00")
+    return catalogue_copy, commits
+
+
+def build(site, tmp_path, *, now=NOW) -> str:
+    output = str(tmp_path / "output")
+    assert build_site(str(site / "settings.py"), output, now=now, search=False, quiet=True) == 0
+    return output
+
+
+def page_text(output, path) -> str:
+    with open(os.path.join(output, path, "index.html"), encoding="utf-8") as handle:
+        return html.unescape(re.sub(r"\s+", " ", handle.read()))
+
+
+def history_section(text) -> str:
+    match = re.search(r'<section class="ap-history".*?</section>', text)
+    assert match, "no history section"
+    return match.group(0)
+
+
+def load(output, path):
+    with open(os.path.join(output, path), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_call_page_tells_each_change_after_publication_newest_first(repo, tmp_path):
+    site, commits = repo
+    section = history_section(page_text(build(site, tmp_path), "appels/capteurs-air-ecoles"))
+    assert "<h2 id=\"historique\">Historique des modifications</h2>" in section
+    expected = [
+        "Adresse de la page : /appels/capteurs-air/ → /appels/capteurs-air-ecoles/",
+        "Texte de l'appel modifié",
+        "Document ajouté : Annexe technique",
+        "Question publiée : Faut-il un boîtier étanche ?",
+        DATE_MOVED,
+        "Note de modification : Date limite repoussée au 31 janvier.",
+        "Publication de l'appel",
+    ]
+    positions = [section.index(sentence) for sentence in expected]
+    assert positions == sorted(positions)
+    assert "30 novembre 2026 à 9 h 15" in section
+    assert commits["moved"][:10] in section
+    assert "<h3>" in section and "<h4" not in section
+
+
+def test_calls_json_has_history_and_version_and_ocds_has_amendments(repo, tmp_path):
+    site, commits = repo
+    output = build(site, tmp_path)
+    records = {c["slug"]: c for c in load(output, "api/calls.json")["calls"]}
+    record = records["capteurs-air-ecoles"]
+    assert record["version"] == commits["renamed"]
+    assert [e["commit"] for e in record["history"]] == [commits[k] for k in ("published", "moved", "annex", "text", "renamed")]
+    assert record["history"][0]["publication"] is True
+    assert record["history"][1]["changes"] == [DATE_MOVED, "Note de modification : Date limite repoussée au 31 janvier."]
+    assert record["history"][1]["date"] == "2026-11-30T09:15:00+01:00"
+    assert record["history"][3]["changes"] == ["Texte de l'appel modifié"]
+    assert records["billettique-tram"]["version"] == commits["published"]
+
+    package = load(output, "api/ocds.json")
+    schemas = os.path.join(ROOT, "tests", "data", "ocds")
+    release = load(schemas, "release-schema.json")
+    registry = referencing.Registry().with_resource(
+        release["id"], referencing.Resource.from_contents(release, default_specification=referencing.jsonschema.DRAFT4))
+    validator = jsonschema.Draft4Validator(load(schemas, "release-package-schema.json"), registry=registry,
+                                           format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    assert [e.message for e in validator.iter_errors(package)] == []
+    tender = next(r["tender"] for r in package["releases"] if r["tender"]["id"] == "capteurs-air-ecoles")
+    descriptions = [a.get("description") for a in tender["amendments"]]
+    assert f"{DATE_MOVED} ; Note de modification : Date limite repoussée au 31 janvier." in descriptions
+    assert {a["id"] for a in tender["amendments"]} >= {f"capteurs-air-ecoles-{commits['renamed'][:10]}"}
+
+
+def test_a_document_replaced_without_a_new_title_is_an_update(repo, tmp_path):
+    site, _ = repo
+    (site / "calls" / "capteurs-air-ecoles" / "cahier-des-charges.pdf").write_bytes(b"%PDF-1.4 v2\n")
+    commit(site, "Cahier des charges corrigé", "2026-12-04T10:00:00+01:00")
+    record = {c["slug"]: c for c in load(build(site, tmp_path), "api/calls.json")["calls"]}["capteurs-air-ecoles"]
+    assert record["history"][-1]["changes"] == ["Document mis à jour : Cahier des charges"]
+
+
+def test_shallow_clone_builds_and_says_history_is_unavailable(repo, tmp_path):
+    site, _ = repo
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{site}", str(clone))
+    output = build(clone, tmp_path)
+    section = history_section(page_text(output, "appels/capteurs-air-ecoles"))
+    assert "Historique indisponible pour cette version du site" in section
+    record = {c["slug"]: c for c in load(output, "api/calls.json")["calls"]}["capteurs-air-ecoles"]
+    assert record["history"] is None and record["version"] is None
+
+
+def test_folder_without_git_builds_and_says_history_is_unavailable(catalogue_copy, tmp_path):
+    output = build(catalogue_copy, tmp_path)
+    assert "Historique indisponible pour cette version du site" in page_text(output, "appels/capteurs-air")
+
+
+def test_history_can_be_turned_off(catalogue_copy, tmp_path):
+    with open(catalogue_copy / "settings.py", "a", encoding="utf-8") as handle:
+        handle.write("CALLS_HISTORY = False\n")
+    output = build(catalogue_copy, tmp_path)
+    assert "Historique des modifications" not in page_text(output, "appels/capteurs-air")
+
+
+def test_calls_diff_lists_added_amended_closed_and_removed_calls(repo):
+    site, _ = repo
+    git(site, "checkout", "-q", "-b", "demande")
+    calls = site / "calls"
+    shutil.copytree(calls / "consultation-velo", calls / "pistes-cyclables")
+    edit(calls / "pistes-cyclables" / "call.md", "title: ", "title: Pistes cyclables de demain – ")
+    edit(calls / "capteurs-air-ecoles" / "call.md", "closes: 2027-01-31T12:00", "closes: 2027-02-15T12:00")
+    edit(calls / "concours-hopital" / "call.md", "closes: 2027-03-01T12:00", "closes: 2026-12-09T18:00")
+    shutil.rmtree(calls / "reunion-information")
+    commit(site, "Une demande de fusion", "2026-12-09T10:00:00+01:00")
+
+    result = CliRunner().invoke(main, ["diff", "main", "--settings", str(site / "settings.py"), "--now", NOW])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith("<!-- calls-diff -->")
+    sections = {title: body for title, body in re.findall(r"#### (.+?) \(\d+\)\n\n(.*?)(?=\n####|\Z)", text, re.S)}
+    assert set(sections) == {"Nouveaux appels", "Appels modifiés", "Appels clos avant la date prévue", "Appels retirés"}
+    assert "`calls/pistes-cyclables/`" in sections["Nouveaux appels"]
+    assert "Consultation citoyenne – Métropole de Testville" in sections["Nouveaux appels"]
+    assert "Date limite : 31 janvier 2027 à 12 h 00 → 15 février 2027 à 12 h 00" in sections["Appels modifiés"]
+    assert ("Date limite : 1er mars 2027 à 12 h 00 → 9 décembre 2026 à 18 h 00"
+            in sections["Appels clos avant la date prévue"])
+    assert "Réunion d'information sur les achats innovants" in sections["Appels retirés"]
+
+
+def test_calls_diff_without_changes_says_so(repo):
+    site, _ = repo
+    result = CliRunner().invoke(main, ["diff", "main", "--settings", str(site / "settings.py")])
+    assert result.exit_code == 0, result.output
+    assert "Aucun appel ajouté, modifié, clos ou retiré." in result.output
+
+
+def test_calls_diff_with_an_unknown_base_fails_clearly(repo):
+    site, _ = repo
+    result = CliRunner().invoke(main, ["diff", "nulle-part", "--settings", str(site / "settings.py")])
+    assert result.exit_code == 1
+    assert "comparaison impossible avec nulle-part" in result.output

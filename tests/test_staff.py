@@ -1,0 +1,163 @@
+"""Staff tools: `calls new` writes a call that passes `calls check` as written, and the pull request
+workflow only runs what a person can run locally."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator.catalogue import read_call, read_registries
+from generator.cli import main
+from generator.newcall import slugify
+
+from .conftest import ROOT
+
+OPTIONS = ["--type", "appel-a-solutions", "--partner", "metropole", "--title", "Capteurs d'air à l'école : un œil sur le CO2",
+           "--summary", "Des capteurs sobres pour mesurer l'air des classes.", "--published", "2026-11-28",
+           "--opens", "2026-12-01T09:00", "--closes", "2027-01-31T12:00",
+           "--exports-to", "innovation@metropole.example.org", "--theme", "environnement"]
+
+
+def run(site, *args, input=None):
+    return CliRunner().invoke(main, [*args, "--settings", str(site / "settings.py")], input=input)
+
+
+def read_back(site, slug):
+    registries, problems = read_registries(str(site / "content"))
+    assert problems == []
+    call, problems = read_call(str(site / "calls" / slug / "call.md"), registries)
+    assert problems == []
+    return call
+
+
+def test_new_call_from_options_passes_the_check_as_written(catalogue_copy):
+    result = run(catalogue_copy, "new", *OPTIONS)
+    assert result.exit_code == 0, result.output
+    slug = "capteurs-d-air-a-l-ecole-un-oeil-sur-le-co2"
+    assert f"Appel créé : {catalogue_copy / 'calls' / slug / 'call.md'}" in result.output
+    call = read_back(catalogue_copy, slug)
+    assert call.title == "Capteurs d'air à l'école : un œil sur le CO2"
+    assert call.closes.isoformat() == "2027-01-31T12:00:00+01:00"
+    assert call.submission.form == "entreprise"
+    assert call.submission.exports_to == ("innovation@metropole.example.org",)
+    assert call.themes == ("environnement",)
+    assert [h.split("</h2>")[0] for h in call.body.split("<h2>")[1:]] == [
+        "Contexte", "Ce qui est recherché", "Éligibilité", "Critères de sélection", "Calendrier"]
+    assert "31 janvier 2027 à 12 h 00" in call.body
+    check = run(catalogue_copy, "check")
+    assert check.exit_code == 0, check.output
+    assert "8 calls" in check.output
+
+
+def test_new_call_comments_every_field_in_french(catalogue_copy):
+    assert run(catalogue_copy, "new", *OPTIONS, "--slug", "capteurs-ecoles").exit_code == 0
+    with open(catalogue_copy / "calls" / "capteurs-ecoles" / "call.md", encoding="utf-8") as handle:
+        front = handle.read().split("---\n")[1]
+    keys = [line for line in front.splitlines() if line and not line.startswith("#") and not line.startswith("  ")]
+    assert [k.split(":")[0] for k in keys] == [
+        "title", "type", "partner", "summary", "themes", "audiences", "published", "opens", "closes",
+        "timezone", "budget", "submission", "documents", "questions", "amendments"]
+    assert all("  # " in line for line in front.splitlines() if not line.startswith("#"))
+    assert "# Qui porte l'appel : une clé de content/partners.yaml." in front
+
+
+@pytest.mark.parametrize("kind, form", [("consultation", "citoyen"), ("ami", "entreprise"), ("concours", "entreprise")])
+def test_new_call_gets_the_default_form_of_its_type(catalogue_copy, kind, form):
+    options = [o if o != "appel-a-solutions" else kind for o in OPTIONS]
+    assert run(catalogue_copy, "new", *options, "--slug", "nouvel-appel").exit_code == 0
+    assert read_back(catalogue_copy, "nouvel-appel").submission.form == form
+
+
+def test_new_information_notice_takes_no_answers_and_needs_no_deadline(catalogue_copy):
+    result = run(catalogue_copy, "new", "--type", "avis-information", "--partner", "transports", "--title",
+                 "Réunion des acheteurs", "--summary", "Une réunion publique.", "--opens", "2026-12-01T09:00")
+    assert result.exit_code == 0, result.output
+    call = read_back(catalogue_copy, "reunion-des-acheteurs")
+    assert call.submission is None and call.closes is None and not call.answerable
+
+
+def test_new_call_asks_again_until_each_answer_is_valid(catalogue_copy):
+    answers = "\n".join([
+        "consultation", "personne", "metropole", "Vélo en ville", "Donnez votre avis sur le vélo.",
+        "", "2026-11-01T10:00", "2027-03-01T12:00", "pas-une-adresse", "velo@metropole.example.org", ""])
+    result = run(catalogue_copy, "new", "--published", "2026-12-01", input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Partenaire inconnu « personne »" in result.output
+    assert "doit être après l'ouverture (2026-12-01T09:00)" in result.output
+    assert "« pas-une-adresse » n'est pas une adresse électronique valide" in result.output
+    call = read_back(catalogue_copy, "velo-en-ville")
+    assert call.opens.isoformat() == "2026-12-01T09:00:00+01:00"
+    assert call.submission.form == "citoyen"
+    assert call.submission.exports_to == ("velo@metropole.example.org",)
+
+
+def test_new_call_refuses_an_existing_slug(catalogue_copy):
+    path = catalogue_copy / "calls" / "capteurs-air" / "call.md"
+    before = path.read_text(encoding="utf-8")
+    result = run(catalogue_copy, "new", *OPTIONS, "--slug", "capteurs-air")
+    assert result.exit_code == 1
+    assert "Un appel existe déjà avec l'adresse « capteurs-air »" in result.output
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_new_call_with_an_unknown_partner_lists_the_known_ones(catalogue_copy):
+    options = [o if o != "metropole" else "mairie" for o in OPTIONS]
+    result = run(catalogue_copy, "new", *options)
+    assert result.exit_code == 2
+    assert "Partenaire inconnu « mairie »" in result.output
+    assert "metropole (Métropole de Testville), transports (Transports de Testville), hopital (Hôpitaux de Testville)" in result.output
+    assert sorted(os.listdir(catalogue_copy / "calls")) == sorted(os.listdir(os.path.join(ROOT, "tests/fixtures/site/calls")))
+
+
+def with_option(flag, value):
+    """OPTIONS with `flag` set to `value` (replaced if present, added otherwise)."""
+    options = list(OPTIONS)
+    if flag in options and flag != "--theme":
+        options[options.index(flag) + 1] = value
+    else:
+        options += [flag, value]
+    return options
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--closes", "2026-11-30T12:00", "doit être après l'ouverture"),
+    ("--closes", "demain", '"demain" is not a date-time'),
+    ("--exports-to", "innovation@", "« innovation@ » n'est pas une adresse électronique valide"),
+    ("--theme", "sport", "Thème inconnu « sport »"),
+    ("--form", "inexistant", "formulaire « inexistant » introuvable dans content/forms/"),
+    ("--slug", "Pas_Un_Slug", "lettres minuscules, chiffres et tirets"),
+])
+def test_new_call_rejects_invalid_options_with_the_validator_rules(catalogue_copy, flag, value, message):
+    result = run(catalogue_copy, "new", *with_option(flag, value))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(os.listdir(catalogue_copy / "calls")) == 7
+
+
+def test_new_call_opening_on_a_bare_date_opens_at_midnight(catalogue_copy):
+    assert run(catalogue_copy, "new", *with_option("--opens", "2026-12-01"), "--slug", "essai").exit_code == 0
+    assert read_back(catalogue_copy, "essai").opens.isoformat() == "2026-12-01T00:00:00+01:00"
+
+
+def test_slugs_are_ascii_lowercase_hyphenated_and_short():
+    assert slugify("Appel à projets : « Cœur de ville »") == "appel-a-projets-coeur-de-ville"
+    assert slugify("Santé & bien-être 2027") == "sante-bien-etre-2027"
+    long = slugify("Un titre " * 20)
+    assert len(long) <= 60 and not long.endswith("-")
+
+
+def test_preview_workflow_only_runs_make_targets_and_calls_commands():
+    with open(os.path.join(ROOT, ".github", "workflows", "preview.yml"), encoding="utf-8") as handle:
+        workflow = yaml.safe_load(handle)
+    assert "pull_request" in workflow[True]
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
+    assert uses == ["actions/checkout", "actions/setup-python", "actions/upload-artifact"]
+    commands = [line.strip() for s in steps if "run" in s for line in s["run"].splitlines() if line.strip()]
+    assert commands[:2] == ["make check", "make html"]
+    for command in commands[2:]:
+        assert command.startswith((".venv/bin/calls ", "gh pr comment ")), command
+    assert any(c.startswith(".venv/bin/calls diff ") for c in commands)
