@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import click
 import jinja2
 from flask import Blueprint, Flask, current_app
+from flask.cli import with_appcontext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import mail
@@ -96,6 +97,7 @@ def send_queued(app: Flask) -> tuple[int, int]:
 
 
 @click.command("send-queued")
+@with_appcontext
 def send_queued_command():
     """Send the receipt mails queued while the mail server was down."""
     sent, left = send_queued(current_app)

@@ -1,0 +1,116 @@
+"""Fixtures of the form service tests: a real SeaweedFS, a real SMTP server, a built fixture site.
+
+The form service judges deadlines by its own clock: the fixture calls close in 2027, so they are open
+today; tests about closed or late answers write a small catalogue with dates relative to now.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from formhelpers import SECRET, Answering, Inbox
+
+from formservice import create_app, embedded
+from generator.cli import build_site
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
+FIXTURE_NOW = "2026-11-28T12:00:00+01:00"
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory):
+    """A real SeaweedFS; the AWS_* variables point boto3 at it for the whole session."""
+    server = embedded.start_seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")), embedded.free_port_base(),
+                                      "test-access", secrets.token_hex(16), "appels-test")
+    saved = {k: os.environ.get(k) for k in server.env()}
+    os.environ.update(server.env())
+    yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=embedded.free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def ports():
+    return {"site": embedded.free_port(), "forms": embedded.free_port()}
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory, ports):
+    """The fixture catalogue built with the addresses the live servers will use."""
+    folder = tmp_path_factory.mktemp("formsite")
+    settings = folder / "settings.py"
+    settings.write_text(
+        f"import sys\nsys.path.insert(0, {ROOT!r})\nfrom pelicanconf import *\n"
+        f"PATH = {os.path.join(FIXTURE, 'content')!r}\nCALLS_PATH = {os.path.join(FIXTURE, 'calls')!r}\n"
+        f"THEME = {os.path.join(ROOT, 'theme')!r}\n"
+        f"SITE_ABSOLUTE_URL = 'http://127.0.0.1:{ports['site']}'\n"
+        f"FORMSERVICE_URL = 'http://127.0.0.1:{ports['forms']}'\n")
+    output = str(folder / "output")
+    assert build_site(str(settings), output, now=FIXTURE_NOW, search=False, quiet=True) == 0
+    return output
+
+
+@pytest.fixture(scope="session")
+def catalogue_path(built_site):
+    return os.path.join(built_site, "api", "calls.json")
+
+
+@pytest.fixture
+def make_app(s3, smtp, catalogue_path, ports):
+    """A form service app on the real servers; keyword arguments override its config."""
+
+    def make(**overrides):
+        config = {"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "CATALOGUE_CHECK_SECONDS": 0,
+                  "SMTP_PORT": smtp.port, "SMTP_TIMEOUT": 2, "RATE_LIMIT": 0,
+                  "SITE_URL": f"http://127.0.0.1:{ports['site']}"}
+        config.update(overrides)
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def answering(client):
+    def start(slug="capteurs-air", address=None):
+        person = Answering(client, slug, address or f"198.51.100.{secrets.randbelow(250) + 1}")
+        person.open()
+        return person
+
+    return start
+
+
+
+
+@pytest.fixture
+def unused_endpoint():
+    """An S3 address where nothing listens: storage is down."""
+    return f"http://127.0.0.1:{embedded.free_port()}"

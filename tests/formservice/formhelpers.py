@@ -1,0 +1,110 @@
+"""Helpers of the form service tests: a mail inbox, valid answers, a person sending a form."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import email
+import email.policy
+import io
+import json
+import os
+import re
+import threading
+import time
+
+SECRET = "test-secret-key"
+# A minimal valid PDF, enough for the magic bytes check and a person's viewer.
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message received, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str, timeout: float = 10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [m for m in self.messages if m["To"] == address]
+            if found:
+                return found
+            time.sleep(0.05)
+        return []
+
+
+def form_tokens(html: str) -> dict:
+    """The hidden fields of a rendered form (CSRF and form token)."""
+    return {name: value for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
+
+
+def company_answers(**changes) -> dict:
+    """Valid answers to the `entreprise` form of capteurs-air (a fresh file object each time)."""
+    answers = {"raison_sociale": "Air Pur SAS", "siret": "732 829 320 00074", "email": "contact@airpur.example",
+               "telephone": "01 23 45 67 89", "site_web": "https://airpur.example", "taille": "PME",
+               "solution": "Des capteurs de CO2 sobres.", "consentement": "oui",
+               "dossier": (PDF, "dossier réponse.pdf")}
+    answers.update(changes)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+class Answering:
+    """A person at a browser-less keyboard: opens a form, sends answers, follows the receipt."""
+
+    def __init__(self, client, slug="capteurs-air", address="192.0.2.1"):
+        self.client = client
+        self.slug = slug
+        self.environ = {"REMOTE_ADDR": address}
+        self.hidden = {}
+
+    @property
+    def url(self):
+        return f"/appels/{self.slug}/repondre"
+
+    def open(self):
+        response = self.client.get(self.url, environ_base=self.environ)
+        assert response.status_code == 200, response.text
+        self.hidden = form_tokens(response.text)
+        return response
+
+    def send(self, answers: dict, *, hidden: dict | None = None):
+        data = dict(hidden if hidden is not None else self.hidden)
+        for key, value in answers.items():
+            if isinstance(value, tuple):
+                value = (io.BytesIO(value[0]), value[1])
+            elif isinstance(value, list):
+                value = [(io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v for v in value]
+            data[key] = value
+        return self.client.post(self.url, data=data, content_type="multipart/form-data", environ_base=self.environ)
+
+
+def catalogue_with(base_path: str, target: str, calls: list[dict]) -> str:
+    """Write a calls.json made of fixture calls changed by `calls` ({"from": slug, **changes})."""
+    with open(base_path, encoding="utf-8") as f:
+        base = json.load(f)
+    records = {c["slug"]: c for c in base["calls"]}
+    out = []
+    for change in calls:
+        record = copy.deepcopy(records[change.pop("from")])
+        record.update(change)
+        out.append(record)
+    data = {"generated": base["generated"], "build": {"commit": "abc123def4567890", "modified": False},
+            "calls": out}
+    tmp = target + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False)
+    os.replace(tmp, target)
+    return target
+
+
+def iso_in(seconds: float) -> str:
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).isoformat()

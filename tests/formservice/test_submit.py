@@ -1,0 +1,169 @@
+"""Sending an answer: stored exactly once, acknowledged by page and mail, whatever goes wrong."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from formhelpers import PDF, Answering, catalogue_with, company_answers, iso_in
+from formservice import send_queued, storage
+
+
+def records_of(s3, slug):
+    return list(storage.iter_records(storage.S3Storage(s3.bucket), slug))
+
+
+def stored(s3, slug, sub_id):
+    prefix = storage.submission_prefix(slug, sub_id)
+    listing = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=prefix)
+    return {o["Key"][len(prefix):]: o["Size"] for o in listing.get("Contents", [])}
+
+
+def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp):
+    person = answering()
+    sent = person.send(company_answers(email="sent@airpur.example"))
+    assert sent.status_code == 303
+    location = sent.headers["Location"]
+    _, _, slug, sub_id, token = location.split("/")
+    assert slug == "capteurs-air" and len(token) >= 32
+
+    receipt = client.get(location)
+    assert receipt.status_code == 200
+    assert receipt.headers["Cache-Control"] == "no-store"
+    html = receipt.text
+    record = json.loads(s3.client().get_object(Bucket=s3.bucket, Key=f"submissions/capteurs-air/{sub_id}/record.json")["Body"].read())
+    assert record["number"] in html and record["number"].startswith("RVB-2026-")
+    assert record["received_at"].endswith("Z") and record["received_at_local"] in html
+    assert "(heure de Paris)" in record["received_at_local"]
+    assert record["build_commit"] and record["build_commit"][:12] in html
+    assert record["answers"]["siret"] == "73282932000074" and "73282932000074" in html
+    assert record["answers"]["telephone"] == "01 23 45 67 89"
+    assert record["answers"]["consentement"] is True
+    assert record["email"] == "sent@airpur.example"
+    assert record["title"] == "Capteurs de qualité de l'air pour les écoles"
+    digest = hashlib.sha256(PDF).hexdigest()
+    [file] = record["files"]
+    assert file == {"field": "dossier", "name": "dossier-réponse.pdf", "size": len(PDF), "sha256": digest,
+                    "content_type": "application/pdf",
+                    "key": f"submissions/capteurs-air/{sub_id}/files/1-dossier-réponse.pdf"}
+    assert digest in html and "dossier-réponse.pdf" in html
+    assert stored(s3, "capteurs-air", sub_id) == {"files/1-dossier-réponse.pdf": len(PDF),
+                                                    "record.json": stored(s3, "capteurs-air", sub_id)["record.json"]}
+
+    [mail] = smtp.to("sent@airpur.example")
+    assert record["number"] in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    html_mail = mail.get_body(("html",)).get_content()
+    for part in (text, html_mail):
+        assert record["number"] in part and digest in part and "Air Pur SAS" in part
+        assert location in part
+
+
+def test_a_resent_form_is_one_submission_with_the_same_receipt(answering, s3, smtp):
+    person = answering()
+    first = person.send(company_answers(email="twice@airpur.example"))
+    second = person.send(company_answers(email="twice@airpur.example"))
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    sub_id = first.headers["Location"].split("/")[3]
+    assert [r["id"] for r in records_of(s3, "capteurs-air") if r["email"] == "twice@airpur.example"] == [sub_id]
+    time.sleep(0.3)
+    assert len(smtp.to("twice@airpur.example")) == 1
+
+
+def test_a_form_token_cannot_be_reused_for_different_answers(answering, client):
+    person = answering()
+    first = person.send(company_answers(email="first@airpur.example"))
+    other = person.send(company_answers(email="first@airpur.example", raison_sociale="Autre SAS"))
+    assert first.status_code == 303 and other.status_code == 409
+    assert "Ce formulaire a déjà servi" in other.text and 'value="Autre SAS"' in other.text
+    assert "Autre SAS" not in client.get(first.headers["Location"]).text
+
+
+def test_the_receipt_is_readable_only_with_its_token(answering, client):
+    location = answering().send(company_answers()).headers["Location"]
+    base, token = location.rsplit("/", 1)
+    assert client.get(location).status_code == 200
+    for guess in (base + "/" + "A" * len(token), base + "/" + token[:-1], base.rsplit("/", 1)[0] + "/" + "0" * 32 + "/" + token,
+                  location.replace("capteurs-air", "consultation-velo")):
+        page = client.get(guess)
+        assert page.status_code == 404 and "Air Pur SAS" not in page.text
+
+
+def test_a_post_without_csrf_token_is_refused_with_values_kept(answering, s3):
+    person = answering()
+    hidden = {k: v for k, v in person.hidden.items() if k != "_csrf"}
+    refused = person.send(company_answers(email="nocsrf@airpur.example"), hidden=hidden)
+    assert refused.status_code == 400
+    assert "La page avait expiré" in refused.text and 'value="nocsrf@airpur.example"' in refused.text
+    assert not [r for r in records_of(s3, "capteurs-air") if r["email"] == "nocsrf@airpur.example"]
+
+
+def test_a_filled_honeypot_stores_nothing(answering, s3):
+    refused = answering().send(company_answers(email="robot@airpur.example", _website="http://spam.example"))
+    assert refused.status_code == 400 and "envoi automatique" in refused.text
+    assert not [r for r in records_of(s3, "capteurs-air") if r["email"] == "robot@airpur.example"]
+
+
+def test_too_many_submissions_from_one_address_get_a_clear_page(make_app):
+    client = make_app(RATE_LIMIT=2).test_client()
+    statuses = []
+    for n in range(3):
+        person = Answering(client, address="203.0.113.77")
+        person.open()
+        statuses.append(person.send(company_answers(email=f"limit{n}@airpur.example")))
+    assert [r.status_code for r in statuses] == [303, 303, 429]
+    assert "Trop d&#39;envois depuis votre connexion" in statuses[2].text
+    other = Answering(client, address="203.0.113.78")
+    other.open()
+    assert other.send(company_answers()).status_code == 303
+
+
+def test_storage_down_saves_nothing_and_keeps_the_values(make_app, monkeypatch, unused_endpoint):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", unused_endpoint)
+    person = Answering(make_app().test_client())
+    person.open()
+    down = person.send(company_answers(raison_sociale="Pas Enregistrée SARL"))
+    assert down.status_code == 503 and "Location" not in down.headers
+    assert "n'a pas été enregistrée" in down.text and "Réessayez" in down.text
+    assert 'value="Pas Enregistrée SARL"' in down.text and "choisissez-les à nouveau" in down.text
+    assert "Accusé de réception" not in down.text
+
+
+def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unused_endpoint):
+    app = make_app(SMTP_PORT=int(unused_endpoint.rsplit(":", 1)[1]), SMTP_TIMEOUT=1)
+    person = Answering(app.test_client())
+    person.open()
+    sent = person.send(company_answers(email="queued@airpur.example"))
+    assert sent.status_code == 303
+    sub_id = sent.headers["Location"].split("/")[3]
+    assert app.test_client().get(sent.headers["Location"]).status_code == 200
+    queued = s3.client().get_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")["Body"].read()
+    assert b"queued@airpur.example" in queued
+    assert smtp.to("queued@airpur.example", timeout=0.5) == []
+
+    assert send_queued(app) == (0, 1)
+    sent_count, left = send_queued(make_app())
+    assert sent_count >= 1 and left == 0
+    [mail] = smtp.to("queued@airpur.example")
+    assert mail["Subject"].startswith("Accusé de réception RVB-")
+    assert "outbox/" not in str(s3.client().list_objects_v2(Bucket=s3.bucket, Prefix="outbox/").get("Contents", []))
+
+
+def test_send_queued_command(make_app):
+    result = make_app().test_cli_runner().invoke(args=["send-queued"])
+    assert result.exit_code == 0 and "still queued" in result.output
+
+
+def test_an_answer_arriving_after_the_deadline_is_refused_with_values_kept(make_app, catalogue_path, tmp_path, s3):
+    path = catalogue_with(catalogue_path, str(tmp_path / "calls.json"),
+                          [{"from": "capteurs-air", "slug": "bientot-clos", "closes": iso_in(1.5)}])
+    person = Answering(make_app(CATALOGUE=path).test_client(), slug="bientot-clos")
+    person.open()
+    time.sleep(1.6)
+    late = person.send(company_answers(raison_sociale="En Retard SA"))
+    assert late.status_code == 403
+    assert "La date limite est passée" in late.text and "En Retard SA" in late.text
+    assert "n'a pas été enregistrée" in late.text and "<form" not in late.text
+    assert records_of(s3, "bientot-clos") == []
