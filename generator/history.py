@@ -48,7 +48,7 @@ class Version:
         match = FRONT_MATTER_RE.match(text)
         if not match:
             return cls({}, text.strip())
-        data = Source(CALL_FILE, match.group(1), first_line=2).load()
+        data = Source(CALL_FILE, match.group(1), first_line=2, display=CALL_FILE).load()
         return cls(data if isinstance(data, dict) else {}, text[match.end():].strip())
 
     @property
@@ -311,22 +311,30 @@ def read_history(calls_path: str, registries: Registries | None = None) -> Histo
     log = git(["log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--raw", "--no-abbrev",
                "-M", "--relative", "--format=%x1e%H %cI", "--", "."], calls_path)
     tracks = _tracks(_commits(log.decode("utf-8", "replace")))
-    blobs = read_blobs({e.blob for events in tracks.values() for e in events if e.blob}, calls_path)
+    # A call never changed since publication (most of them) needs no old version read or parsed.
+    blobs = read_blobs({e.blob for events in tracks.values() if len(events) > 1 for e in events if e.blob},
+                       calls_path)
+    versions: dict[str, Version] = {}
     calls = {}
     for folder, events in tracks.items():
-        entries, previous = [], None
-        for event in events:
-            current = Version.parse(blobs[event.blob]) if event.blob else previous
-            if previous is None:
-                entries.append(Entry(event.date, event.commit, (PUBLISHED,), publication=True))
-            else:
-                changes = describe_changes(previous, current, registries=registries,
-                                           old_folder=event.old_folder, new_folder=event.folder,
-                                           updated_files=event.updated_files)
-                entries.append(Entry(event.date, event.commit, tuple(changes or [NO_VISIBLE_CHANGE])))
+        entries = [Entry(events[0].date, events[0].commit, (PUBLISHED,), publication=True)]
+        previous = None
+        for event in events[1:]:
+            previous = previous or _version(versions, blobs, events[0].blob)
+            current = _version(versions, blobs, event.blob) if event.blob else previous
+            changes = describe_changes(previous, current, registries=registries, old_folder=event.old_folder,
+                                       new_folder=event.folder, updated_files=event.updated_files)
+            entries.append(Entry(event.date, event.commit, tuple(changes or [NO_VISIBLE_CHANGE])))
             previous = current
         calls[folder] = CallHistory(available=True, entries=tuple(entries))
     return History(available=True, calls=calls)
+
+
+def _version(versions: dict, blobs: dict, blob: str) -> Version:
+    """Each distinct text is parsed once (a reverted change brings back a known text)."""
+    if blob not in versions:
+        versions[blob] = Version.parse(blobs[blob])
+    return versions[blob]
 
 
 def _commits(log: str):
