@@ -154,6 +154,22 @@ def test_a_document_replaced_without_a_new_title_is_an_update(repo, tmp_path):
     assert record["history"][-1]["changes"] == ["Document mis à jour : Cahier des charges"]
 
 
+def test_a_merged_pull_request_is_one_change_dated_when_it_landed(repo, tmp_path):
+    site, _ = repo
+    git(site, "checkout", "-q", "-b", "demande")
+    call = site / "calls" / "telesurveillance" / "call.md"
+    edit(call, "closes: 2027-04-10T12:00", "closes: 2027-04-20T12:00")
+    commit(site, "Date limite", "2026-12-04T10:00:00+01:00")
+    edit(call, "summary: ", "summary: Nouveau résumé. ")
+    commit(site, "Résumé", "2026-12-04T11:00:00+01:00")
+    git(site, "checkout", "-q", "main")
+    git(site, "merge", "-q", "--no-ff", "demande", "-m", "Demande acceptée", date="2026-12-05T09:00:00+01:00")
+    record = {c["slug"]: c for c in load(build(site, tmp_path), "api/calls.json")["calls"]}["telesurveillance"]
+    assert record["version"] == git(site, "rev-parse", "HEAD")
+    assert [(e["date"], e["changes"]) for e in record["history"][1:]] == [
+        ("2026-12-05T09:00:00+01:00", ["Résumé modifié", "Date limite : 10 avril 2027 à 12 h 00 → 20 avril 2027 à 12 h 00"])]
+
+
 def test_shallow_clone_builds_and_says_history_is_unavailable(repo, tmp_path):
     site, _ = repo
     clone = tmp_path / "clone"
