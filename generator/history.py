@@ -95,7 +95,8 @@ def _text(value) -> str:
 
 
 def _value(label, old, new, show, old_tz=None, new_tz=None) -> list[str]:
-    if old == new or (old is not None and new is not None and show(old, old_tz) == show(new, new_tz)):
+    """`label : before → after`, or nothing when both read the same (2027-01-15T12:00 and 12:00:00)."""
+    if old == new:
         return []
     before = NO_VALUE if old is None else show(old, old_tz)
     after = NO_VALUE if new is None else show(new, new_tz)
