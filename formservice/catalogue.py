@@ -44,6 +44,8 @@ class CatalogueCall:
     submit_url: str | None
     external_url: str | None
     fields: tuple[FormField, ...]
+    exports_to: tuple[str, ...] = ()
+    digest: str | None = None
 
     @classmethod
     def from_record(cls, record: dict) -> "CatalogueCall":
@@ -58,7 +60,8 @@ class CatalogueCall:
                    opens=moment(record["opens"]), closes=moment(record.get("closes")),
                    timezone=tz.key, url=record.get("url") or "", submit_url=record.get("submit_url"),
                    external_url=record.get("external_url"),
-                   fields=tuple(FormField.from_dict(f) for f in record.get("fields") or ()))
+                   fields=tuple(FormField.from_dict(f) for f in record.get("fields") or ()),
+                   exports_to=tuple(record.get("exports_to") or ()), digest=record.get("digest") or None)
 
     def state(self, now: dt.datetime) -> str:
         """What the form page does: `open`, `upcoming`, `closed`, `information` or `external`."""
@@ -92,6 +95,9 @@ class Catalogue:
 
     def get(self, slug: str) -> CatalogueCall | None:
         return self._current().get(slug)
+
+    def calls(self) -> list[CatalogueCall]:
+        return list(self._current().values())
 
     @property
     def build(self) -> dict:

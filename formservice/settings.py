@@ -50,6 +50,12 @@ SETTINGS = (
     Setting("RATE_WINDOW_SECONDS", 3600, "Window of the rate limit, in seconds."),
     Setting("PROXIES", 0, "Number of trusted reverse proxies in front (X-Forwarded-For is read through them)."),
     Setting("SECURE_COOKIES", False, "Send cookies only over HTTPS (true in production)."),
+    Setting("EXPORT_ATTACH_MAX_MB", 10, "Largest ZIP of attachments sent inside the export mail, in MB; a larger "
+                                        "one is stored in S3 and sent as a link."),
+    Setting("EXPORT_LINK_DAYS", 7, "Days a download link of an export stays valid (S3 allows 7 at most)."),
+    Setting("EXPORT_REQUEST_LIMIT", 3, "Exports a partner may ask again from the export page, per call and per day."),
+    Setting("RETENTION_MONTHS", 12, "Months after a call closes before `calls purge` deletes its submissions "
+                                    "and exports (the privacy page states it)."),
 )
 
 

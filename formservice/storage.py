@@ -8,6 +8,8 @@ Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
     outbox/<submission id>.eml                                  receipt mails waiting for SMTP
     ratelimit/<window start>/<address hash>/<submission id>     one empty object per submission
                                                                of an address in a time window
+    exports/<slug>/...                                          exports sent to partners and what
+                                                               was sent when (formservice.delivery)
 
 A submission exists once its record.json exists: exports (`iter_records`) only read records, so
 a submission whose files were written but whose record was not is never seen. The record holds:
@@ -19,7 +21,7 @@ content_type}], email, receipt_token, fingerprint.
 from __future__ import annotations
 
 import json
-from typing import Iterator, Protocol
+from typing import BinaryIO, Iterator, Protocol
 
 import boto3
 import botocore.config
@@ -70,6 +72,18 @@ class Storage(Protocol):
 
     def ping(self) -> None:
         """Raise StorageUnavailable unless the bucket is reachable."""
+
+    def open(self, key: str) -> BinaryIO:
+        """The object as a stream to read in chunks (close it); FileNotFoundError if there is none."""
+
+    def put_file(self, key: str, path: str, *, content_type: str = "application/octet-stream") -> None:
+        """Store a local file of any size (multipart above a few MB), without reading it into memory."""
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Delete these keys (at most 1000 per request); OSError naming the keys that could not be."""
+
+    def download_url(self, key: str, *, seconds: int, filename: str = "") -> str:
+        """A presigned GET address of the object, valid `seconds` (at most 7 days with SigV4)."""
 
 
 def iter_records(storage: Storage, slug: str) -> Iterator[dict]:
@@ -127,6 +141,28 @@ class S3Storage:
 
     def delete(self, key):
         self._call("delete_object", Key=key)
+
+    def open(self, key):
+        return self._call("get_object", Key=key)["Body"]
+
+    def put_file(self, key, path, *, content_type="application/octet-stream"):
+        try:
+            self.client.upload_file(path, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(f"storage unreachable: {exc}") from exc
+
+    def delete_many(self, keys):
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            errors = self._call("delete_objects", Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
+            if errors:
+                raise OSError(f"not deleted: {', '.join(e['Key'] + ' (' + e.get('Code', '') + ')' for e in errors)}")
+
+    def download_url(self, key, *, seconds, filename=""):
+        params = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def keys(self, prefix, *, limit=None):
         token = None

@@ -1,0 +1,302 @@
+"""A call's export for its partner: the spreadsheet (XLSX and CSV) and a ZIP of every attachment.
+
+One pass over the stored records, streamed: spreadsheet rows go to disk as they come (openpyxl's
+write-only mode), each attachment is copied from S3 into the ZIP in chunks, and only a few
+submissions are fetched ahead by threads. Memory stays flat whatever the number of submissions.
+
+The CSV is made for French spreadsheet software: UTF-8 with a byte order mark (so Excel detects
+UTF-8), `;` between columns (French Excel and LibreOffice use `,` as the decimal mark), decimals
+written with a comma, dates as DD/MM/YYYY.
+
+Formula injection: a text answer starting with =, +, -, @, a tab or a carriage return is stored
+as a text cell with Excel's "quote prefix" in the XLSX (never a formula, shown as typed) and gets
+a leading apostrophe in the CSV, so no spreadsheet software ever evaluates it.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import json
+import os
+import posixpath
+import re
+import unicodedata
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from generator.dates import city
+
+from .catalogue import CatalogueCall
+from .storage import SUBMISSIONS, Storage
+
+Progress = Callable[[int, int, str], None]
+
+CHUNK = 1024 * 1024
+AHEAD = 8  # submissions fetched ahead by threads: enough to hide S3 latency, little memory
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_TEXT = 32767
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM:SS"
+DATE_FORMAT = "DD/MM/YYYY"
+
+
+@dataclass
+class Column:
+    header: str
+    width: float
+
+
+@dataclass
+class Export:
+    """What was built: the files, how many submissions, and the period they were received in."""
+
+    call: CatalogueCall
+    xlsx: str
+    csv: str
+    zip: str
+    count: int = 0
+    files: int = 0
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    paths: list[str] = field(default_factory=list)
+
+
+def is_hostile(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def csv_text(text: str) -> str:
+    """A text value as a CSV cell no spreadsheet evaluates."""
+    return "'" + text if is_hostile(text) else text
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """ASCII letters, digits, `.`, `_` and `-` only: a name every unzip tool and file system takes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text).strip("-.")
+    return cleaned[:limit].rstrip("-.") or "sans-nom"
+
+
+def received(record: dict, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.fromisoformat(record["received_at"].replace("Z", "+00:00")).astimezone(tz)
+
+
+def applicant(call: CatalogueCall, record: dict) -> str:
+    """Who answered, for folder names: the first text answer of the form (organisation or name)."""
+    answers = record.get("answers") or {}
+    for f in call.fields:
+        if f.type == "text" and answers.get(f.name):
+            return str(answers[f.name])
+    return (record.get("email") or "").split("@")[0]
+
+
+def columns(call: CatalogueCall) -> list[Column]:
+    """Number, time of receipt, then every field in form order; a file field gives name, size, hash."""
+    zone = city(call.timezone)
+    found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20)]
+    widths = {"textarea": 60, "email": 32, "url": 32, "multiselect": 40, "checkbox": 10, "number": 12,
+              "date": 12, "siret": 18, "tel": 18}
+    for f in call.fields:
+        if f.type == "file":
+            found += [Column(f"{f.label} : fichier", 32), Column(f"{f.label} : taille (octets)", 14),
+                      Column(f"{f.label} : SHA-256", 68)]
+        else:
+            found.append(Column(f.label, max(widths.get(f.type, 28), min(len(f.label) + 2, 40))))
+    return found
+
+
+def row(call: CatalogueCall, record: dict, tz: ZoneInfo) -> list:
+    """The row of one submission as Python values (text, numbers, dates, None for empty)."""
+    answers = record.get("answers") or {}
+    values: list = [record["number"], received(record, tz).replace(tzinfo=None)]
+    for f in call.fields:
+        if f.type == "file":
+            files = [x for x in record.get("files") or () if x["field"] == f.name]
+            values += [("; ".join(x["name"] for x in files) or None),
+                       (sum(x["size"] for x in files) if files else None),
+                       ("; ".join(x["sha256"] for x in files) or None)]
+            continue
+        value = answers.get(f.name)
+        if f.type == "checkbox":
+            value = "Oui" if value else "Non"
+        elif f.type == "multiselect":
+            value = "; ".join(value or ()) or None
+        elif f.type == "date" and value:
+            value = dt.date.fromisoformat(value)
+        elif value == "":
+            value = None
+        values.append(value)
+    return values
+
+
+class SheetWriter:
+    """The XLSX (written row by row to a temporary file) and the CSV, side by side."""
+
+    def __init__(self, call: CatalogueCall, xlsx_path: str, csv_path: str):
+        self.xlsx_path = xlsx_path
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(safe_sheet_title(call.title))
+        self.sheet.freeze_panes = "A2"
+        cols = columns(call)
+        for n, col in enumerate(cols, 1):
+            self.sheet.column_dimensions[get_column_letter(n)].width = col.width
+        bold = Font(bold=True)
+        wrap = Alignment(wrap_text=True, vertical="top")
+        header = []
+        for col in cols:
+            cell = WriteOnlyCell(self.sheet, value=col.header)
+            cell.font, cell.alignment = bold, wrap
+            header.append(cell)
+        self.sheet.append(header)
+        self.csv_file = open(csv_path, "w", encoding="utf-8-sig", newline="")
+        self.csv = csv.writer(self.csv_file, delimiter=";", lineterminator="\r\n")
+        self.csv.writerow([csv_text(c.header) for c in cols])
+
+    def append(self, values: list) -> None:
+        self.sheet.append([self._cell(v) for v in values])
+        self.csv.writerow([self._csv(v) for v in values])
+
+    def _cell(self, value):
+        if isinstance(value, dt.datetime):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = DATETIME_FORMAT
+            return cell
+        if isinstance(value, dt.date):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = DATE_FORMAT
+            return cell
+        if not isinstance(value, str):
+            return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_MAX_TEXT]
+        cell = WriteOnlyCell(self.sheet, value=None)
+        cell._value, cell.data_type = text, "s"  # set directly: openpyxl would read "=..." as a formula
+        if is_hostile(text):
+            cell.quotePrefix = True
+        return cell
+
+    @staticmethod
+    def _csv(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.strftime("%d/%m/%Y %H:%M:%S")
+        if isinstance(value, dt.date):
+            return value.strftime("%d/%m/%Y")
+        if isinstance(value, float):
+            return str(value).replace(".", ",")
+        if isinstance(value, str):
+            return csv_text(value)
+        return str(value)
+
+    def close(self) -> None:
+        self.book.save(self.xlsx_path)
+        self.csv_file.close()
+
+
+def safe_sheet_title(title: str) -> str:
+    return re.sub(r"[\\/*?:\[\]]", " ", title)[:31].strip() or "Réponses"
+
+
+def submission_ids(storage: Storage, slug: str) -> list[str]:
+    prefix = f"{SUBMISSIONS}/{slug}/"
+    return [p[len(prefix):].rstrip("/") for p in storage.children(prefix)]
+
+
+def fetch_ahead(items: Iterable, fetch: Callable, ahead: int = AHEAD) -> Iterator:
+    """`fetch(item)` for each item, in order, with at most `ahead` of them running in threads."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: collections.deque = collections.deque()
+        for item in items:
+            pending.append(pool.submit(fetch, item))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename: str | None = None,
+                 since: dt.datetime | None = None, until: dt.datetime | None = None,
+                 progress: Progress | None = None) -> Export:
+    """Write `<basename>.xlsx`, `.csv` and `.zip` into `folder` for the submissions received in
+    [since, until) (all of them by default); the ZIP holds the attachments and both spreadsheets."""
+    tz = ZoneInfo(call.timezone)
+    basename = basename or call.slug
+    os.makedirs(folder, exist_ok=True)
+    export = Export(call, xlsx=os.path.join(folder, basename + ".xlsx"), csv=os.path.join(folder, basename + ".csv"),
+                    zip=os.path.join(folder, basename + ".zip"), since=since, until=until)
+    ids = submission_ids(storage, call.slug)
+    total = len(ids)
+    sums_path = export.zip + ".sha256.tmp"
+
+    def fetch(sub_id: str):
+        try:
+            record = json.loads(storage.get(f"{SUBMISSIONS}/{call.slug}/{sub_id}/record.json"))
+        except FileNotFoundError:
+            return None
+        moment = received(record, tz)
+        if (since and moment < since) or (until and moment >= until):
+            return None
+        # Small attachments are read here, ahead; larger ones are streamed by the writer below.
+        small = {f["key"]: storage.get(f["key"]) for f in record.get("files") or () if f["size"] <= CHUNK}
+        return record, small
+
+    sheets = SheetWriter(call, export.xlsx, export.csv)
+    try:
+        with zipfile.ZipFile(export.zip, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, \
+                open(sums_path, "w", encoding="utf-8") as sums:
+            for done, fetched in enumerate(fetch_ahead(ids, fetch), 1):
+                if fetched is not None:
+                    record, small = fetched
+                    sheets.append(row(call, record, tz))
+                    moment = received(record, tz)
+                    export.first = min(export.first or moment, moment)
+                    export.last = max(export.last or moment, moment)
+                    export.count += 1
+                    folder_name = f"{safe_name(record['number'], 30)}_{safe_name(applicant(call, record))}"
+                    for f in record.get("files") or ():
+                        path = f"{folder_name}/{safe_name(posixpath.basename(f['key']), 120)}"
+                        copy_into(archive, path, storage, f, small.get(f["key"]), moment)
+                        sums.write(f"{f['sha256']}  {path}\n")
+                        export.files += 1
+                if progress:
+                    progress(done, total, call.slug)
+            sheets.close()
+            sheets = None
+            archive.write(export.xlsx, basename + ".xlsx", zipfile.ZIP_DEFLATED)
+            archive.write(export.csv, basename + ".csv", zipfile.ZIP_DEFLATED)
+            sums.close()
+            archive.write(sums_path, "SHA256SUMS.txt", zipfile.ZIP_DEFLATED)
+    finally:
+        if sheets is not None:
+            sheets.csv_file.close()
+        if os.path.exists(sums_path):
+            os.remove(sums_path)
+    export.paths = [export.xlsx, export.csv, export.zip]
+    return export
+
+
+def copy_into(archive: zipfile.ZipFile, path: str, storage: Storage, file: dict, data: bytes | None,
+              moment: dt.datetime) -> None:
+    """One attachment into the ZIP, dated when it was received: the bytes already read, or the
+    object streamed in chunks."""
+    info = zipfile.ZipInfo(path, date_time=moment.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    with archive.open(info, "w", force_zip64=file["size"] > 2**31 - 1) as entry:
+        if data is not None:
+            entry.write(data)
+            return
+        with storage.open(file["key"]) as body:
+            while chunk := body.read(CHUNK):
+                entry.write(chunk)
