@@ -13,6 +13,9 @@ import re
 import threading
 import time
 
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
 SECRET = "test-secret-key"
 # A minimal valid PDF, enough for the magic bytes check and a person's viewer.
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
@@ -84,7 +87,15 @@ class Answering:
             elif isinstance(value, list):
                 value = [(io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v for v in value]
             data[key] = value
-        return self.client.post(self.url, data=data, content_type="multipart/form-data", environ_base=self.environ)
+        builder = EnvironBuilder(path=self.url, method="POST", data=data, content_type="multipart/form-data",
+                                 environ_base=self.environ)
+        environ = builder.get_environ()
+        try:
+            return self.client.open(Request(environ))
+        finally:
+            # The test client leaves a large encoded body in an open temporary file.
+            environ["wsgi.input"].close()
+            builder.close()
 
 
 def catalogue_with(base_path: str, target: str, calls: list[dict]) -> str:

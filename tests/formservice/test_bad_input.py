@@ -1,0 +1,199 @@
+"""Bad input, one test per kind: each comes back with a message next to its field, nothing stored."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import secrets
+import zipfile
+
+import pytest
+
+from formhelpers import PDF, Answering, catalogue_with, iso_in
+from formservice import storage
+from formservice.uploads import safe_name, sniff
+from formservice.validation import siret_ok
+
+ALL_FIELDS = [
+    {"name": "nom", "label": "Nom", "type": "text", "required": True, "max_length": 20},
+    {"name": "message", "label": "Message", "type": "textarea", "max_length": 50},
+    {"name": "courriel", "label": "Courriel", "type": "email", "required": True},
+    {"name": "telephone", "label": "Téléphone", "type": "tel"},
+    {"name": "site", "label": "Site web", "type": "url"},
+    {"name": "effectif", "label": "Effectif", "type": "number"},
+    {"name": "creation", "label": "Date de création", "type": "date"},
+    {"name": "taille", "label": "Taille", "type": "select", "choices": ["PME", "ETI"]},
+    {"name": "secteurs", "label": "Secteurs", "type": "multiselect", "choices": ["Air", "Eau", "Sol"]},
+    {"name": "accord", "label": "J'accepte", "type": "checkbox", "required": True},
+    {"name": "siret", "label": "SIRET", "type": "siret"},
+    {"name": "piece", "label": "Pièce jointe", "type": "file", "max_size_mb": 0.01,
+     "accept": ["pdf", "png", "jpg", "odt", "docx", "xlsx"]},
+    {"name": "annexe", "label": "Annexe", "type": "file", "accept": ["pdf"]},
+]
+VALID = {"nom": "Ada", "courriel": "ada@example.org", "accord": "oui"}
+
+
+def zipped(entries: dict) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+ODT = zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
+DOCX = zipped({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w/>"})
+XLSX = zipped({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"})
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+
+
+@pytest.fixture
+def slug():
+    """A call of its own for each test, so its stored records are its own."""
+    return f"tous-champs-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def all_fields_app(make_app, catalogue_path, tmp_path, slug):
+    path = catalogue_with(catalogue_path, str(tmp_path / "calls.json"),
+                          [{"from": "capteurs-air", "slug": slug, "fields": ALL_FIELDS, "closes": iso_in(3600)}])
+    return make_app(CATALOGUE=path, MAX_TOTAL_MB=0.05)
+
+
+@pytest.fixture
+def person(all_fields_app, slug):
+    person = Answering(all_fields_app.test_client(), slug=slug)
+    person.open()
+    return person
+
+
+def refused(response, field: str, message: str):
+    """The answer came back: summary link, message tied to the field, nothing stored."""
+    assert response.status_code == 422, response.status_code
+    page = html.unescape(response.text)
+    assert 'class="ap-error-summary"' in page and f'href="#champ-{field}"' in page
+    assert f'id="champ-{field}-erreur"' in page and message in page
+    tag = re.search(rf'<(?:input|select|textarea|fieldset)[^>]*(?:id="champ-{field}"|aria-describedby="[^"]*champ-{field}-erreur)[^>]*>', page)
+    assert tag and f"champ-{field}-erreur" in tag.group(0) and 'aria-invalid="true"' in tag.group(0)
+    return page
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("courriel", "ada@", "adresse électronique valide"),
+    ("courriel", "ada@example", "adresse électronique valide"),
+    ("telephone", "12345", "numéro de téléphone français"),
+    ("telephone", "+44 20 7946 0958", "numéro de téléphone français"),
+    ("siret", "1234567890123", "14 chiffres"),
+    ("siret", "73282932000075", "n'existe pas"),
+    ("site", "javascript:alert(1)", "adresse web valide"),
+    ("site", "http://localhost", "adresse web valide"),
+    ("effectif", "douze", "Saisissez un nombre"),
+    ("effectif", "NaN", "Saisissez un nombre"),
+    ("creation", "2026-02-30", "date réelle"),
+    ("creation", "demain", "date réelle"),
+    ("taille", "Multinationale", "réponses proposées"),
+    ("nom", "A" * 21, "20 au maximum"),
+    ("message", "x" * 51, "50 au maximum"),
+    ("nom", "Ada\x00Lovelace", "caractères invisibles"),
+    ("message", "ligne\x1b[31m", "caractères invisibles"),
+    ("nom", "Ada\nLovelace", "caractères invisibles"),
+    ("nom", "", "Renseignez le champ « Nom »"),
+])
+def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value, message):
+    answers = {**VALID, field: value, "piece": (PDF, "cv.pdf")}
+    page = refused(person.send(answers), field, message)
+    if field != "courriel":
+        assert 'value="ada@example.org"' in page
+    assert "Les fichiers ne sont pas conservés : choisissez-les à nouveau." in page
+    assert list(storage.iter_records(storage.S3Storage(s3.bucket), person.slug)) == []
+
+
+def test_unknown_multiselect_choice_and_unticked_box_are_refused(person):
+    page = refused(person.send({**VALID, "secteurs": ["Air", "Feu"], "accord": None}), "secteurs", "réponses proposées")
+    assert 'href="#champ-accord"' in page and "Cochez la case" in page
+    assert re.search(r'<input type="checkbox" id="champ-secteurs" name="secteurs" value="Air" checked>', page)
+
+
+def test_all_values_typed_are_kept_after_an_error(person):
+    typed = {"nom": "Ada <b>", "message": "Bonjour\nà tous", "courriel": "faux", "telephone": "01 02 03 04 05",
+             "site": "exemple.fr", "effectif": "12,5", "creation": "2020-01-31", "taille": "ETI",
+             "secteurs": ["Eau"], "accord": "oui", "siret": "732 829 320 00074"}
+    page = person.send(typed).text
+    assert 'value="Ada &lt;b&gt;"' in page and ">Bonjour\nà tous</textarea>" in page
+    for value in ("01 02 03 04 05", "exemple.fr", "12,5", "2020-01-31", "732 829 320 00074"):
+        assert f'value="{value}"' in page
+    assert "<option selected>ETI</option>" in page and 'value="Eau" checked' in page
+    assert 'name="accord" value="oui" checked' in page
+
+
+def test_valid_values_of_every_type_are_stored_clean(person, s3):
+    sent = person.send({**VALID, "telephone": "+33 6 12 34 56 78", "site": "www.exemple.fr", "effectif": "12,5",
+                        "creation": "31/01/2020", "secteurs": ["Sol", "Air"], "siret": "356 000 000 00048",
+                        "message": "Deux\r\nlignes", "piece": (PNG, "photo.png")})
+    assert sent.status_code == 303, re.findall(r"ap-error-message.*|ap-notice.*", sent.text)
+    [record] = storage.iter_records(storage.S3Storage(s3.bucket), person.slug)
+    assert record["answers"] == {"nom": "Ada", "message": "Deux\nlignes", "courriel": "ada@example.org",
+                                 "telephone": "06 12 34 56 78", "site": "https://www.exemple.fr", "effectif": 12.5,
+                                 "creation": "2020-01-31", "taille": None, "secteurs": ["Air", "Sol"],
+                                 "accord": True, "siret": "35600000000048"}
+
+
+@pytest.mark.parametrize("data, name, detected", [
+    (PDF, "a.pdf", "pdf"), (PNG, "a.png", "png"), (JPEG, "a.jpeg", "jpg"), (ODT, "a.odt", "odt"),
+    (DOCX, "a.docx", "docx"), (XLSX, "tableau.xlsx", "xlsx"),
+])
+def test_accepted_files_are_recognised_by_content(person, s3, data, name, detected):
+    assert sniff(data) == detected
+    assert person.send({**VALID, "piece": (data, name)}).status_code == 303
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"MZ\x90\x00" + b"\0" * 100, "rapport.pdf"),
+    (zipped({"autre.txt": "x"}), "dossier.docx"),
+    (b"<html><script>alert(1)</script></html>", "page.pdf"),
+    (PNG, "image.pdf"),
+])
+def test_a_file_whose_content_is_not_an_accepted_format_is_refused(person, data, name):
+    if data == PNG:
+        person.open()
+        refused(person.send({**VALID, "annexe": (data, name)}), "annexe", "pas au format attendu")
+    else:
+        refused(person.send({**VALID, "piece": (data, name)}), "piece", "pas au format attendu")
+
+
+def test_a_file_over_its_size_limit_is_refused_next_to_its_field(person):
+    big = PDF + b"0" * 11 * 1024
+    refused(person.send({**VALID, "piece": (big, "gros.pdf")}), "piece", "Le fichier dépasse 10 Ko")
+
+
+def test_files_over_the_total_limit_get_a_clear_page_not_a_raw_413(person):
+    response = person.send({**VALID, "annexe": (PDF + b"0" * (2 * 1024 * 1024), "enorme.pdf")})
+    assert response.status_code == 413
+    page = html.unescape(response.text)
+    assert "Fichiers trop volumineux" in page and "n'a pas été enregistrée" in page
+    assert f'href="/appels/{person.slug}/repondre"' in page and "ap-header" in page
+
+
+def test_more_files_than_fields_are_refused(person):
+    response = person.send({**VALID, "piece": [(PDF, "un.pdf"), (PDF, "deux.pdf")], "autre": (PDF, "trois.pdf")})
+    assert response.status_code == 422 and "Trop de fichiers" in html.unescape(response.text)
+
+
+def test_stored_file_names_are_safe(person, s3):
+    sent = person.send({**VALID, "piece": (PDF, "..\\..\\etc/pa\u0301ss\x07wd <1>.exe")})
+    assert sent.status_code == 303
+    [record] = storage.iter_records(storage.S3Storage(s3.bucket), person.slug)
+    [file] = record["files"]
+    assert file["name"].endswith(".pdf")
+    assert "/" not in file["name"] and "\\" not in file["name"] and "\x07" not in file["name"]
+    assert file["name"] == safe_name("..\\..\\etc/pa\u0301ss\x07wd <1>.exe", "pdf")
+    assert "\u0301" not in file["name"] and "á" in file["name"]
+    assert file["key"].startswith(f"submissions/{person.slug}/{record['id']}/files/1-")
+    assert safe_name("", "pdf") == "document.pdf" and safe_name("x" * 300 + ".pdf", "pdf") == "x" * 96 + ".pdf"
+
+
+def test_siret_check_digits():
+    assert siret_ok("73282932000074") and siret_ok("35600000000048")
+    assert not siret_ok("73282932000075") and not siret_ok("7328293200007")

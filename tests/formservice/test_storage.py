@@ -1,0 +1,58 @@
+"""The storage interface, run against each implementation (today: S3 on a real SeaweedFS)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from formservice import storage
+from formservice.storage import S3Storage, StorageUnavailable
+
+
+@pytest.fixture(params=["s3"])
+def store(request, s3):
+    return S3Storage(s3.bucket)
+
+
+def test_put_get_delete_and_missing_keys(store):
+    key = f"contract/{secrets.token_hex(4)}/objet"
+    store.put(key, b"donnees")
+    assert store.get(key) == b"donnees"
+    store.delete(key)
+    with pytest.raises(FileNotFoundError):
+        store.get(key)
+
+
+def test_if_none_match_creates_exactly_once(store):
+    key = f"contract/{secrets.token_hex(4)}/record.json"
+    store.put(key, b"premier", if_none_match=True)
+    with pytest.raises(FileExistsError):
+        store.put(key, b"second", if_none_match=True)
+    assert store.get(key) == b"premier"
+
+
+def test_listing_keys_and_children(store):
+    base = f"contract/{secrets.token_hex(4)}/"
+    for name in ("a/1", "a/2", "b/1", "c"):
+        store.put(base + name, b"")
+    assert list(store.keys(base)) == [base + n for n in ("a/1", "a/2", "b/1", "c")]
+    assert list(store.keys(base, limit=2)) == [base + "a/1", base + "a/2"]
+    assert list(store.children(base)) == [base + "a/", base + "b/"]
+
+
+def test_iter_records_streams_complete_submissions_only(store):
+    slug = f"appel-{secrets.token_hex(4)}"
+    store.put(storage.record_key(slug, "1" * 32), json.dumps({"id": "1" * 32}).encode())
+    store.put(storage.file_key(slug, "2" * 32, 1, "moitie.pdf"), b"%PDF-")
+    assert [r["id"] for r in storage.iter_records(store, slug)] == ["1" * 32]
+
+
+def test_unreachable_storage_says_so(monkeypatch, unused_endpoint):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", unused_endpoint)
+    down = S3Storage("appels", connect_timeout=1)
+    with pytest.raises(StorageUnavailable):
+        down.ping()
+    with pytest.raises(StorageUnavailable):
+        down.put("x", b"")
