@@ -83,7 +83,7 @@ def calls_json(calls, *, site, forms, now, partners, build, histories=None) -> s
     records = [call_record(c, site=site, forms=forms, now=now, partner_name=partners[c.partner].name,
                            history=histories.get(c.slug)) for c in calls]
     return json.dumps({"generated": iso(now), "build": build, "calls": records},
-                      ensure_ascii=False, indent=1)
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 OCDS_STATUS = {"upcoming": "planned", "open": "active", "closed": "complete"}
@@ -147,7 +147,7 @@ def ocds_package(calls, *, site, now, partners, publisher, prefix, build, histor
         "publishedDate": iso(now),
         "publisher": {"name": publisher},
         "releases": releases,
-    }, ensure_ascii=False, indent=1)
+    }, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ocds_date(day: dt.date, call: Call) -> str:
@@ -170,28 +170,54 @@ def atom_feed(calls, *, title, site, feed_path, page_path, partners) -> str:
     return feed.writeString("utf-8")
 
 
-def icalendar_file(calls, *, name, site, now, partners) -> bytes:
-    """One event per deadline, each linking to its call."""
+def _ics_text(value: str) -> str:
+    """RFC 5545 TEXT escaping."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_line(line: str) -> bytes:
+    """One content line folded at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
+    data, chunks, limit = line.encode("utf-8"), [], 75
+    while len(data) > limit:
+        cut = limit
+        while cut and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        chunks.append(data[:cut])
+        data, limit = b" " + data[cut:], 75
+    chunks.append(data)
+    return b"\r\n".join(chunks) + b"\r\n"
+
+
+def deadline_events(calls, *, site, now, partners) -> dict[str, bytes]:
+    """Each deadline as a serialised VEVENT, made once and shared by every calendar it is in.
+
+    Written directly (escaping and folding as RFC 5545 says): the icalendar library took 1.3 ms
+    per event, most of a 10,000-call build; the tests read every calendar back with it."""
+    utc = "%Y%m%dT%H%M%SZ"
+    stamp = now.astimezone(dt.timezone.utc).strftime(utc)
+    host = site.split("://", 1)[-1].split("/", 1)[0] or "localhost"
+    events = {}
+    for call in calls:
+        if call.closes is None:
+            continue
+        closes = call.closes.astimezone(dt.timezone.utc).strftime(utc)
+        url = call_url(site, call)
+        description = f"{CALL_TYPES[call.type].label} – {partners[call.partner].name}\n{call.summary}\n{url}"
+        lines = ["BEGIN:VEVENT", f"UID:{call.slug}-closes@{host}", f"DTSTAMP:{stamp}", f"DTSTART:{closes}",
+                 f"DTEND:{closes}", f"SUMMARY:{_ics_text('Clôture : ' + call.title)}",
+                 f"DESCRIPTION:{_ics_text(description)}", f"URL:{url}", "END:VEVENT"]
+        events[call.slug] = b"".join(_ics_line(line) for line in lines)
+    return events
+
+
+def icalendar_file(calls, events: dict[str, bytes], *, name) -> bytes:
+    """A calendar of the deadlines of `calls`, each event linking to its call."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Appels d'innovation//calendrier des échéances//FR")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    stamp = now.astimezone(dt.timezone.utc)
-    for call in calls:
-        if call.closes is None:
-            continue
-        event = icalendar.Event()
-        host = site.split("://", 1)[-1].split("/", 1)[0] or "localhost"
-        event.add("uid", f"{call.slug}-closes@{host}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", call.closes.astimezone(dt.timezone.utc))
-        event.add("dtend", call.closes.astimezone(dt.timezone.utc))
-        event.add("summary", f"Clôture : {call.title}")
-        event.add("description", f"{CALL_TYPES[call.type].label} – {partners[call.partner].name}\n"
-                                 f"{call.summary}\n{call_url(site, call)}")
-        event.add("url", call_url(site, call))
-        cal.add_component(event)
-    return cal.to_ical()
+    head, end = cal.to_ical().rsplit(b"END:VCALENDAR", 1)
+    return head + b"".join(events[c.slug] for c in calls if c.slug in events) + b"END:VCALENDAR" + end
 
 
 def sitemap(paths, site) -> str:

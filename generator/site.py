@@ -194,6 +194,9 @@ class CallsGenerator(Generator):
                     open_count=len(open_calls), upcoming=upcoming[:self.options["CALLS_ON_HOME"]],
                     upcoming_count=len(upcoming), closed_count=len(closed),
                     feeds=[("Tous les appels (Atom)", urls.FEED_ALL)], calendars=[("Toutes les échéances", urls.ICS_ALL)])
+        events = opendata.deadline_events(calls, site=self.site, now=now, partners=reg.partners)
+        macros = self.env.get_template("_macros.html").make_module(self.globals)
+        self.cards = {call.slug: macros.card(call) for call in calls}
         self.listing(urls.OPEN, "Appels ouverts", open_calls,
                      "Les appels ouverts aux réponses, la date limite la plus proche d'abord.")
         self.listing(urls.UPCOMING, "Appels à venir", upcoming, "Les appels publiés qui ne sont pas encore ouverts.")
@@ -210,8 +213,8 @@ class CallsGenerator(Generator):
                 self.write(urls.feed(kind, key), opendata.atom_feed(
                     group, title=f"{title} – {self.settings['SITENAME']}", site=self.site,
                     feed_path=urls.feed(kind, key), page_path=path, partners=reg.partners))
-                self.write(urls.ics(kind, key), opendata.icalendar_file(
-                    group, name=f"Échéances : {title}", site=self.site, now=now, partners=reg.partners), binary=True)
+                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}"),
+                           binary=True)
         self.render("partners", urls.PARTNERS, counts={k: len(v) for k, v in facets["partner"].items()})
         self.render("search", urls.SEARCH, counts={k: {key: len(v) for key, v in g.items()} for k, g in facets.items()})
         self.render("opendata", urls.DATA, facets=facets)
@@ -221,8 +224,7 @@ class CallsGenerator(Generator):
         self.write(urls.FEED_ALL, opendata.atom_feed(
             calls, title=f"Tous les appels – {self.settings['SITENAME']}", site=self.site,
             feed_path=urls.FEED_ALL, page_path="", partners=reg.partners))
-        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, name="Échéances des appels", site=self.site,
-                                                         now=now, partners=reg.partners), binary=True)
+        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"), binary=True)
         histories = {call.slug: self.history_of(call) for call in calls}
         self.write(urls.CALLS_JSON, opendata.calls_json(calls, site=self.site, forms=self.forms, now=now,
                                                         partners=reg.partners, build=self.build, histories=histories))
@@ -235,12 +237,14 @@ class CallsGenerator(Generator):
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
 
     def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None):
-        """A paginated listing: never every call on one page."""
+        """A paginated listing: never every call on one page. Cards are rendered once per call
+        (`self.cards`) and reused by every listing the call appears in."""
         size = self.options["CALLS_PER_PAGE"]
         pages = max(1, -(-len(calls) // size))
         for number in range(1, pages + 1):
             self.render("listing", urls.page(path, number), title=title, description=description,
-                        calls=calls[(number - 1) * size:number * size], total=len(calls),
+                        cards=[self.cards[c.slug] for c in calls[(number - 1) * size:number * size]],
+                        total=len(calls),
                         page_number=number, page_count=pages, page_link=lambda n, p=path: self.link(urls.page(p, n)),
                         feeds=feeds, calendars=calendars, facet=facet, listing_path=path)
 

@@ -160,6 +160,11 @@ def test_icalendar_deadlines_link_to_their_call(site_dir):
     event = events["Clôture : Capteurs de qualité de l'air pour les écoles"]
     assert event.decoded("dtstart").isoformat() == "2027-01-15T11:00:00+00:00"
     assert str(event["url"]) == f"{SITE}/appels/capteurs-air/"
+    assert str(event["description"]) == (
+        "Appel à solutions – Métropole de Testville\nDes capteurs fiables et sobres pour mesurer l'air intérieur "
+        f"des écoles.\n{SITE}/appels/capteurs-air/")
+    with open(os.path.join(site_dir, "agenda/echeances.ics"), "rb") as handle:
+        assert max(len(line) for line in handle.read().split(b"\r\n")) <= 75
     with open(os.path.join(site_dir, "agenda/partenaires/hopital.ics"), "rb") as handle:
         assert len(icalendar.Calendar.from_ical(handle.read()).walk("VEVENT")) == 2
 
