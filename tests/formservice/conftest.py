@@ -6,11 +6,15 @@ today; tests about closed or late answers write a small catalogue with dates rel
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import secrets
+import threading
 
 import pytest
 from aiosmtpd.controller import Controller
+from werkzeug.serving import make_server
 
 from formhelpers import SECRET, Answering, Inbox
 
@@ -114,3 +118,38 @@ def answering(client):
 def unused_endpoint():
     """An S3 address where nothing listens: storage is down."""
     return f"http://127.0.0.1:{embedded.free_port()}"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site, ports):
+    """The built static site over HTTP, where the call pages link to the live form service."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", ports["site"]),
+                                             functools.partial(QuietHandler, directory=built_site))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{ports['site']}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_url(site_server):
+    return site_server
+
+
+@pytest.fixture(scope="session")
+def forms_server(s3, smtp, catalogue_path, ports):
+    """The form service on the port the built site links to, as a browser reaches it."""
+    app = create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "SMTP_PORT": smtp.port,
+                      "SITE_URL": f"http://127.0.0.1:{ports['site']}"})
+    server = make_server("127.0.0.1", ports["forms"], app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{ports['forms']}"
+    server.shutdown()
+    server.server_close()
