@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import mail
 from .catalogue import Catalogue
-from .mail import Mailer, SMTPMailer
+from .mail import Mailer, Outbox, SMTPMailer
 from .settings import DEVELOPMENT_SECRET, defaults
 from .storage import S3Storage, Storage
 
@@ -33,6 +33,7 @@ class Services:
     catalogue: Catalogue
     storage: Storage
     mailer: Mailer
+    outbox: Outbox
 
 
 def services(app: Flask | None = None) -> Services:
@@ -66,13 +67,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(Blueprint("theme", __name__, static_folder=os.path.join(theme, "static"),
                                      static_url_path="/theme"))
 
+    storage = S3Storage(app.config["BUCKET"])
+    mailer = SMTPMailer(app.config["SMTP_HOST"], int(app.config["SMTP_PORT"]),
+                        timeout=float(app.config["SMTP_TIMEOUT"]), username=app.config["SMTP_USERNAME"],
+                        password=app.config["SMTP_PASSWORD"], starttls=bool(app.config["SMTP_STARTTLS"]))
     app.extensions["formservice"] = Services(
         catalogue=Catalogue(app.config["CATALOGUE"], check_seconds=float(app.config["CATALOGUE_CHECK_SECONDS"])),
-        storage=S3Storage(app.config["BUCKET"]),
-        mailer=SMTPMailer(app.config["SMTP_HOST"], int(app.config["SMTP_PORT"]),
-                          timeout=float(app.config["SMTP_TIMEOUT"]), username=app.config["SMTP_USERNAME"],
-                          password=app.config["SMTP_PASSWORD"], starttls=bool(app.config["SMTP_STARTTLS"])),
-    )
+        storage=storage, mailer=mailer, outbox=Outbox(mailer, storage))
 
     from . import security, views
 

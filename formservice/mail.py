@@ -1,8 +1,11 @@
-"""Sending mail, behind a small interface (SMTP), with a queue in object storage for when it is down.
+"""Sending mail, behind a small interface (SMTP), through a queue kept in object storage.
 
-A receipt is never dropped: if the SMTP server cannot take it, the whole message is stored under
-`outbox/<submission id>.eml` and `send_queued` retries every queued message later (any instance
-can, since the queue is in the bucket, not on a local disk).
+A receipt is never dropped: the whole message is first stored under `outbox/<submission id>.eml`,
+then sent by a background thread, which removes it once the SMTP server took it. A slow or down
+mail server therefore never holds the person's receipt page nor a worker, and whatever was not
+sent (server down, process killed) stays queued until `send_queued` retries it (any instance can:
+the queue is in the bucket, not on a local disk). A retry racing a background send may send a
+receipt twice; never zero times.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import email
 import email.policy
 import logging
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -46,16 +50,31 @@ class SMTPMailer:
             raise MailUnavailable(f"SMTP {self.host}:{self.port}: {exc}") from exc
 
 
-def deliver(mailer: Mailer, storage: Storage, message: EmailMessage, submission_id: str) -> bool:
-    """Send now, or queue in storage; True when sent. Storage errors rise (nothing may be lost)."""
-    try:
-        mailer.send(message)
+class Outbox:
+    """Queue a message in storage, then send it in the background and unqueue it."""
+
+    def __init__(self, mailer: Mailer, storage: Storage, *, threads: int = 2):
+        self.mailer = mailer
+        self.storage = storage
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="formservice-mail")
+
+    def deliver(self, message: EmailMessage, submission_id: str):
+        """Queue now (storage errors rise: the caller decides), send soon; returns the sending's future."""
+        key = outbox_key(submission_id)
+        self.storage.put(key, message.as_bytes(policy=email.policy.SMTP), content_type="message/rfc822")
+        return self.executor.submit(self._send, key, message)
+
+    def _send(self, key: str, message: EmailMessage) -> bool:
+        try:
+            self.mailer.send(message)
+        except MailUnavailable as exc:
+            log.warning("formservice: %s stays queued: %s", key, exc)
+            return False
+        try:
+            self.storage.delete(key)
+        except OSError as exc:
+            log.warning("formservice: %s sent but still queued (may be sent twice): %s", key, exc)
         return True
-    except MailUnavailable as exc:
-        log.warning("formservice: receipt %s queued: %s", submission_id, exc)
-        storage.put(outbox_key(submission_id), message.as_bytes(policy=email.policy.SMTP),
-                    content_type="message/rfc822")
-        return False
 
 
 def send_queued(mailer: Mailer, storage: Storage) -> tuple[int, int]:

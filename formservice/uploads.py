@@ -93,6 +93,7 @@ class Upload:
     name: str
     data: bytes
     format: str
+    sha256: str
 
     @property
     def size(self) -> int:
@@ -101,10 +102,6 @@ class Upload:
     @property
     def content_type(self) -> str:
         return FILE_FORMATS[self.format][1]
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 def check_upload(field: FormField, storage_file) -> Upload | None:
@@ -122,4 +119,5 @@ def check_upload(field: FormField, storage_file) -> Upload | None:
     detected = sniff(data)
     if detected not in accepted_formats(field):
         raise Invalid(f"Ce fichier n'est pas au format attendu ({formats_label(field)}), quel que soit son nom.")
-    return Upload(field.name, safe_name(storage_file.filename, detected), data, detected)
+    return Upload(field.name, safe_name(storage_file.filename, detected), data, detected,
+                  hashlib.sha256(data).hexdigest())

@@ -20,7 +20,7 @@ from generator.schema import FILE_FORMATS, SLUG_RE
 
 from . import ratelimit, receipts, services, submissions
 from .catalogue import CatalogueCall, CatalogueUnavailable
-from .mail import deliver
+from .mail import MailUnavailable
 from .storage import StorageUnavailable
 from .uploads import accepted_formats, check_upload, formats_label, max_bytes, size_label
 from .validation import Invalid, check_field, shown_value
@@ -176,12 +176,16 @@ def receipt_url(record: dict, external: bool = False) -> str:
 
 
 def send_receipt(call: CatalogueCall, record: dict) -> None:
-    """Mail the receipt, or queue it in storage; a failure to queue is logged, the record stays."""
+    """Queue the receipt mail and let it go in the background; if it cannot even be queued (the
+    record was stored a moment ago), try to send it right away rather than lose it."""
     message = receipts.receipt_message(call, record, receipt_url(record, external=True))
     try:
-        deliver(services().mailer, services().storage, message, record["id"])
+        services().outbox.deliver(message, record["id"])
     except StorageUnavailable:
-        log.exception("formservice: receipt mail of %s neither sent nor queued", record["id"])
+        try:
+            services().mailer.send(message)
+        except MailUnavailable:
+            log.exception("formservice: receipt mail of %s neither queued nor sent", record["id"])
 
 
 @answers.get("/recu/<slug>/<sub_id>/<token>")

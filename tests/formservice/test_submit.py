@@ -143,12 +143,22 @@ def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unu
     assert b"queued@airpur.example" in queued
     assert smtp.to("queued@airpur.example", timeout=0.5) == []
 
-    assert send_queued(app) == (0, 1)
+    send_queued(app)
+    assert s3.client().head_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")
     sent_count, left = send_queued(make_app())
     assert sent_count >= 1 and left == 0
     [mail] = smtp.to("queued@airpur.example")
     assert mail["Subject"].startswith("Accusé de réception RVB-")
-    assert "outbox/" not in str(s3.client().list_objects_v2(Bucket=s3.bucket, Prefix="outbox/").get("Contents", []))
+    assert "Contents" not in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/{sub_id}.eml")
+
+
+def test_a_sent_receipt_leaves_the_queue(answering, s3, smtp):
+    sub_id = answering().send(company_answers(email="unqueued@airpur.example")).headers["Location"].split("/")[3]
+    assert smtp.to("unqueued@airpur.example")
+    deadline = time.monotonic() + 5
+    while "Contents" in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/{sub_id}.eml"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_send_queued_command(make_app):

@@ -1,0 +1,186 @@
+"""Form submissions per second and latency, against raw boto3 PUTs of the same bytes.
+
+Starts its own SeaweedFS and mail sink (formservice.embedded), runs the form service under
+gunicorn, then for 1, 8 and 16 concurrent clients: each client opens the form (GET: CSRF and form
+tokens) and posts an answer with a 1 MB PDF, waiting for the 303 to the receipt. In the same run,
+the same number of threads PUT the same bytes with boto3. The rate limit is off (every client
+comes from 127.0.0.1); everything else is the production path (CSRF, checks, files then record
+with IfNoneMatch, receipt mail over SMTP).
+
+    .venv/bin/python bench/bench_forms.py [--seconds 10] [--workers 4] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+from formservice import embedded
+
+FIELDS = [
+    {"name": "raison_sociale", "label": "Raison sociale", "type": "text", "required": True, "max_length": 120},
+    {"name": "siret", "label": "SIRET", "type": "siret", "required": True},
+    {"name": "email", "label": "Adresse électronique", "type": "email", "required": True},
+    {"name": "taille", "label": "Taille", "type": "select", "required": True, "choices": ["Startup", "PME"]},
+    {"name": "solution", "label": "Votre solution", "type": "textarea", "required": True},
+    {"name": "dossier", "label": "Dossier", "type": "file", "required": True, "accept": ["pdf"], "max_size_mb": 5},
+    {"name": "consentement", "label": "J'accepte", "type": "checkbox", "required": True},
+]
+PDF = b"%PDF-1.4\n" + os.urandom(1024 * 1024 - 9)
+
+
+def catalogue(path: str) -> None:
+    call = {"slug": "bench", "title": "Banc d'essai", "type": "appel-a-solutions", "partner_name": "Banc",
+            "opens": "2020-01-01T00:00:00+01:00", "closes": "2099-01-01T00:00:00+01:00",
+            "timezone": "Europe/Paris", "url": "", "submit_url": "", "external_url": None, "fields": FIELDS}
+    with open(path, "w") as out:
+        json.dump({"build": {"commit": "bench"}, "calls": [call]}, out)
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    boundary = "----bench" + secrets.token_hex(8)
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/pdf\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class FormClient:
+    """One applicant: a keep-alive connection, the session cookie, a loop of GET form + POST."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = ""
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, response.getheader("Location"), data
+
+    def submit(self) -> float:
+        status, _, page = self.request("GET", "/appels/bench/repondre")
+        assert status == 200, status
+        hidden = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        fields = {k.decode(): v.decode() for k, v in hidden.items()}
+        fields.update(raison_sociale="Banc SAS", siret="73282932000074", email="banc@example.org",
+                      taille="PME", solution="Une solution.", consentement="oui")
+        body, content_type = multipart(fields, {"dossier": ("dossier.pdf", PDF)})
+        started = time.perf_counter()
+        status, location, page = self.request("POST", "/appels/bench/repondre", body, {"Content-Type": content_type})
+        elapsed = time.perf_counter() - started
+        assert status == 303 and "/recu/" in location, (status, page[-500:])
+        return elapsed
+
+
+def run(clients: int, seconds: float, job_factory) -> tuple[float, list[float]]:
+    """Each client repeats its job until time is up: (jobs per second, latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker():
+        job = job_factory()
+        mine = []
+        while time.monotonic() < stop:
+            mine.append(job())
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.monotonic() - started), latencies
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--clients", default="1,8,16")
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="bench-forms-")
+    s3 = embedded.start_seaweedfs(os.path.join(work, "s3"), embedded.free_port_base(), "bench",
+                                  secrets.token_hex(16), "appels")
+    mail_port = embedded.free_port()
+    sink = embedded.start_mail_sink(os.path.join(work, "mail"), mail_port)
+    calls = os.path.join(work, "calls.json")
+    catalogue(calls)
+    port = embedded.free_port()
+    env = {**os.environ, **s3.env(), "FORMSERVICE_CATALOGUE": calls, "FORMSERVICE_SECRET_KEY": secrets.token_hex(16),
+           "FORMSERVICE_ENV": "production", "FORMSERVICE_SMTP_PORT": str(mail_port), "FORMSERVICE_RATE_LIMIT": "0"}
+    gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
+                                 "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                                 "formservice:create_app()"], env=env)
+    try:
+        for _ in range(100):
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        client = s3.client()
+        FormClient(port).submit()
+
+        def raw_put():
+            def put():
+                started = time.perf_counter()
+                client.put_object(Bucket=s3.bucket, Key=f"bench/raw/{secrets.token_hex(8)}", Body=PDF)
+                return time.perf_counter() - started
+            return put
+
+        print(f"1 MB PDF, gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.seconds:.0f} s per run, "
+              f"{os.cpu_count()} CPU(s) shared by clients, gunicorn and SeaweedFS")
+        print(f"{'clients':>7} | {'forms/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} | "
+              f"{'PUT/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} | ratio")
+        for clients in (int(c) for c in args.clients.split(",")):
+            form_rate, form_lat = run(clients, args.seconds, lambda: FormClient(port).submit)
+            raw_rate, raw_lat = run(clients, args.seconds, raw_put)
+            f50, f95, f99 = percentiles(form_lat)
+            r50, r95, r99 = percentiles(raw_lat)
+            print(f"{clients:>7} | {form_rate:>8.1f} {f50:>7.0f} {f95:>7.0f} {f99:>7.0f} | "
+                  f"{raw_rate:>7.1f} {r50:>7.0f} {r95:>7.0f} {r99:>7.0f} | {form_rate / raw_rate:.2f}x", flush=True)
+        print("forms/s counts whole cycles (GET form + POST answer); form latency is the POST until its 303.")
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(15)
+        sink.stop()
+        s3.stop()
+
+
+if __name__ == "__main__":
+    main()
