@@ -74,3 +74,17 @@ def test_axe_reports_no_violation(page, base_url, path):
         expect(page.get_by_role("status")).not_to_have_text("")
     violations = AXE.run(page).response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+def test_a_page_built_before_the_deadline_says_closed_once_it_has_passed(page, base_url):
+    page.clock.install(time="2027-01-15T11:00:01Z")  # 12:00:01 in Paris, one second late
+    page.goto(f"{base_url}/appels/capteurs-air/")
+    answer = page.locator(".ap-answer")
+    expect(answer).to_contain_text("Cet appel est clos depuis le 15 janvier 2027 à 12 h 00 (heure de Paris).")
+    expect(answer.get_by_role("link")).to_have_count(0)
+
+
+def test_before_the_deadline_the_answer_button_stays(page, base_url):
+    page.clock.install(time="2027-01-15T10:59:00Z")
+    page.goto(f"{base_url}/appels/capteurs-air/")
+    expect(page.get_by_role("link", name="Répondre à l'appel")).to_be_visible()
