@@ -46,6 +46,7 @@ class CatalogueCall:
     fields: tuple[FormField, ...]
     exports_to: tuple[str, ...] = ()
     digest: str | None = None
+    version: str | None = None  # the last commit that changed the call, as its public history says
 
     @classmethod
     def from_record(cls, record: dict) -> "CatalogueCall":
@@ -61,7 +62,8 @@ class CatalogueCall:
                    timezone=tz.key, url=record.get("url") or "", submit_url=record.get("submit_url"),
                    external_url=record.get("external_url"),
                    fields=tuple(FormField.from_dict(f) for f in record.get("fields") or ()),
-                   exports_to=tuple(record.get("exports_to") or ()), digest=record.get("digest") or None)
+                   exports_to=tuple(record.get("exports_to") or ()), digest=record.get("digest") or None,
+                   version=record.get("version"))
 
     def state(self, now: dt.datetime) -> str:
         """What the form page does: `open`, `upcoming`, `closed`, `information` or `external`."""

@@ -84,6 +84,7 @@ def store(storage: Storage, call: CatalogueCall, sub_id: str, answers: dict, upl
         "received_at": received.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "received_at_local": french_datetime(received.astimezone(PARIS)),
         "build_commit": build.get("commit"),
+        "call_version": call.version or build.get("commit"),
         "answers": answers,
         "labels": {f.name: f.label for f in call.fields},
         "files": files,

@@ -20,7 +20,7 @@ def stored(s3, slug, sub_id):
     return {o["Key"][len(prefix):]: o["Size"] for o in listing.get("Contents", [])}
 
 
-def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp):
+def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp, catalogue_path):
     person = answering()
     sent = person.send(company_answers(email="sent@airpur.example"))
     assert sent.status_code == 303
@@ -36,7 +36,13 @@ def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp
     assert record["number"] in html and record["number"].startswith("RVB-2026-")
     assert record["received_at"].endswith("Z") and record["received_at_local"] in html
     assert "(heure de Paris)" in record["received_at_local"]
-    assert record["build_commit"] and record["build_commit"][:12] in html
+    with open(catalogue_path, encoding="utf-8") as handle:
+        catalogue = json.load(handle)
+    published = next(c for c in catalogue["calls"] if c["slug"] == "capteurs-air")
+    # The receipt names the version of the call its public history shows (the last commit of its
+    # folder), or the build's commit where the history is unavailable (a shallow clone).
+    expected = published["version"] or catalogue["build"]["commit"]
+    assert expected and record["call_version"] == expected and expected[:12] in html
     assert record["answers"]["siret"] == "73282932000074" and "73282932000074" in html
     assert record["answers"]["telephone"] == "01 23 45 67 89"
     assert record["answers"]["consentement"] is True
