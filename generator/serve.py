@@ -75,6 +75,13 @@ def serve(port: int, forms_port: int, settings_path: str) -> None:
     where = instance(port, forms_port, root)
     os.environ.update(SITE_URL=where["site_url"], FORMSERVICE_URL=where["forms_url"])
     output = os.path.join(where["var"], "site") if port != DEFAULT_PORT else os.path.join(root, "output")
+    base = where["s3_base"]
+    busy = [p for p in (port, forms_port, where["mail_port"], *range(base, base + 5), *range(base + 10000, base + 10005))
+            if not embedded.port_is_free(p)]
+    if busy:
+        raise click.ClickException(
+            f"port{'s' if len(busy) > 1 else ''} {', '.join(map(str, busy))} already in use (another `make serve`?): "
+            f"stop it, or choose other ports, e.g. make serve PORT={port + 100} FORMS_PORT={forms_port + 100}")
     stoppers = []
     try:
         click.echo(f"Starting the S3 server (SeaweedFS), data in {where['var']}/s3 ...")
