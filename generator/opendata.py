@@ -7,6 +7,7 @@ where. `site` is the absolute base URL of the static site (no trailing slash).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from xml.sax.saxutils import escape
 
@@ -29,6 +30,12 @@ def call_url(site: str, call: Call) -> str:
 
 def document_url(site: str, call: Call, file: str) -> str:
     return f"{call_url(site, call)}{file}"
+
+
+@functools.lru_cache(maxsize=None)
+def fields_data(fields: tuple) -> list[dict]:
+    """A form's fields as JSON data, converted once per form (most calls share a few forms)."""
+    return [f.to_dict() for f in fields]
 
 
 def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_name: str,
@@ -73,7 +80,7 @@ def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_
         record["external_url"] = sub.external_url
     elif sub:
         record.update(submit_url=f"{forms}/appels/{call.slug}/repondre", form=sub.form or None,
-                      fields=[f.to_dict() for f in sub.fields], exports_to=list(sub.exports_to),
+                      fields=fields_data(sub.fields), exports_to=list(sub.exports_to),
                       digest=sub.digest or None)
     return record
 
