@@ -75,10 +75,11 @@ def create_app(config: dict | None = None) -> Flask:
         catalogue=Catalogue(app.config["CATALOGUE"], check_seconds=float(app.config["CATALOGUE_CHECK_SECONDS"])),
         storage=storage, mailer=mailer, outbox=Outbox(mailer, storage))
 
-    from . import security, views
+    from . import partner_exports, security, views
 
     security.init_app(app)
     views.init_app(app)
+    partner_exports.init_app(app)
     app.cli.add_command(send_queued_command)
     return app
 

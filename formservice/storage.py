@@ -14,7 +14,8 @@ Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
 A submission exists once its record.json exists: exports (`iter_records`) only read records, so
 a submission whose files were written but whose record was not is never seen. The record holds:
 id, number, slug, title, received_at (UTC ISO), received_at_local (Europe/Paris display),
-build_commit, answers {field name: value}, labels {field name: label}, files [{field, name, key, size, sha256,
+build_commit, call_version (the call's `version` in calls.json: the commit its public history
+names), answers {field name: value}, labels {field name: label}, files [{field, name, key, size, sha256,
 content_type}], email, receipt_token, fingerprint.
 """
 
@@ -110,7 +111,8 @@ class S3Storage:
     def __init__(self, bucket: str, *, client=None, connect_timeout: float = 3, read_timeout: float = 30):
         self.bucket = bucket
         self.client = client or boto3.client("s3", config=botocore.config.Config(
-            s3={"addressing_style": "path"}, connect_timeout=connect_timeout, read_timeout=read_timeout,
+            s3={"addressing_style": "path"}, signature_version="s3v4",  # presigned links: SigV4, 7 days at most
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
             retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32))
 
     def _call(self, method: str, **kwargs):

@@ -11,6 +11,8 @@ import time
 
 import click
 
+from formservice.export_commands import export, purge, send_exports
+
 from .catalogue import read_catalogue
 from .history import diff
 from .newcall import new
@@ -149,6 +151,9 @@ main.add_command(serve_command)
 
 main.add_command(new)
 main.add_command(diff)
+main.add_command(export)
+main.add_command(send_exports)
+main.add_command(purge)
 
 if __name__ == "__main__":
     main()

@@ -85,7 +85,7 @@ def smtp():
 
 @pytest.fixture
 def storage(s3):
-    return S3Storage(s3.bucket, client=s3.client())
+    return S3Storage(s3.bucket)  # its own client, as the form service and the commands build it
 
 
 @pytest.fixture

@@ -1,0 +1,61 @@
+"""Data protection: a call's submissions and exports are deleted RETENTION_MONTHS after it closes.
+
+The privacy page (content/pages/donnees-personnelles.md) states the same duration. `plan` lists
+every object that will go; `purge` deletes exactly that list, records first, so a submission
+disappears from exports at once even if the run stops halfway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from .catalogue import CatalogueCall
+from .delivery import EXPORTS, REQUESTS, months_after
+from .storage import SUBMISSIONS, Storage
+
+
+@dataclass
+class Expired:
+    """One call past its retention, and every object of it to delete."""
+
+    call: CatalogueCall
+    until: dt.datetime
+    keys: list[str]
+
+    @property
+    def submissions(self) -> int:
+        return sum(1 for k in self.keys if k.startswith(SUBMISSIONS + "/") and k.endswith("/record.json"))
+
+
+def plan(storage: Storage, calls: Iterable[CatalogueCall], *, now: dt.datetime, months: int) -> list[Expired]:
+    found = []
+    for call in calls:
+        if call.closes is None:
+            continue
+        until = months_after(call.closes, months)
+        if now < until:
+            continue
+        keys = []
+        for prefix in (f"{SUBMISSIONS}/{call.slug}/", f"{EXPORTS}/{call.slug}/", f"{REQUESTS}/{call.slug}/"):
+            keys += storage.keys(prefix)
+        if keys:
+            keys.sort(key=lambda k: (not k.endswith("/record.json"), k))
+            found.append(Expired(call, until, keys))
+    return found
+
+
+def unknown_slugs(storage: Storage, calls: Iterable[CatalogueCall]) -> list[str]:
+    """Calls with stored submissions that the catalogue no longer has: kept, for a person to decide."""
+    known = {c.slug for c in calls}
+    prefix = SUBMISSIONS + "/"
+    return [p[len(prefix):].rstrip("/") for p in storage.children(prefix) if p[len(prefix):].rstrip("/") not in known]
+
+
+def purge(storage: Storage, expired: Iterable[Expired]) -> int:
+    count = 0
+    for item in expired:
+        storage.delete_many(item.keys)
+        count += len(item.keys)
+    return count

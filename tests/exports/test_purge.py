@@ -1,0 +1,52 @@
+"""`calls purge`: what it lists is exactly what it deletes; --dry-run deletes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from click.testing import CliRunner
+
+from formservice.settings import ROOT, defaults
+from generator.cli import main
+
+
+def stored(storage, slug) -> set[str]:
+    return {k for prefix in (f"submissions/{slug}/", f"exports/{slug}/") for k in storage.keys(prefix)}
+
+
+def test_purge_deletes_exactly_what_it_lists(world, storage, now):
+    old = world.call("ancien", opens=now - dt.timedelta(days=500), closes=now - dt.timedelta(days=400))
+    recent = world.call("recent", opens=now - dt.timedelta(days=300), closes=now - dt.timedelta(days=200))
+    for slug in (old, recent):
+        world.submit(slug, now - dt.timedelta(days=450 if slug == old else 250))
+        world.submit(slug, now - dt.timedelta(days=450 if slug == old else 250), files=())
+        storage.put(f"exports/{slug}/sent/final.json", b"{}")
+    before_old, before_recent = stored(storage, old), stored(storage, recent)
+    assert len(before_old) == 4  # two records, one file, the sent record
+    env = {"FORMSERVICE_CATALOGUE": world.path}
+    runner = CliRunner()
+
+    dry = runner.invoke(main, ["purge", "--dry-run", "--now", now.isoformat()], env=env)
+    assert dry.exit_code == 0, dry.output
+    listed = {line for line in dry.stdout.splitlines() if line and not line.startswith("#")}
+    assert {k for k in listed if old in k or recent in k} == before_old
+    assert stored(storage, old) == before_old  # dry run: nothing deleted
+    assert "2 submission(s)" in dry.stderr
+
+    done = runner.invoke(main, ["purge", "--now", now.isoformat()], env=env)
+    assert done.exit_code == 0, done.output
+    deleted = {line for line in done.stdout.splitlines() if line and not line.startswith("#")}
+    assert {k for k in deleted if old in k or recent in k} == before_old
+    assert stored(storage, old) == set()
+    assert stored(storage, recent) == before_recent
+
+    shorter = runner.invoke(main, ["purge", "--months", "6", "--dry-run", "--now", now.isoformat()], env=env)
+    assert {line for line in shorter.stdout.splitlines() if recent in line} == before_recent
+
+
+def test_privacy_page_states_the_retention():
+    with open(os.path.join(ROOT, "content", "pages", "donnees-personnelles.md"), encoding="utf-8") as page:
+        text = page.read()
+    months = defaults()["RETENTION_MONTHS"]
+    assert months == 12 and "**douze mois après la clôture de l'appel**" in text
