@@ -43,7 +43,7 @@ from .storage import SUBMISSIONS, Storage
 Progress = Callable[[int, int, str], None]
 
 CHUNK = 1024 * 1024
-AHEAD = 8  # submissions fetched ahead by threads: enough to hide S3 latency, little memory
+AHEAD = 16  # submissions fetched ahead by threads: enough to hide S3 latency, little memory
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_TEXT = 32767
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM:SS"
