@@ -1,7 +1,7 @@
 """The form service: answer forms of the calls, stored in S3, acknowledged with a receipt.
 
 Run it with `gunicorn 'formservice:create_app()'` (production) or `flask --app formservice run`.
-`flask --app formservice send-queued` retries receipt mails queued while SMTP was down.
+`calls send-receipts` retries receipt mails queued while SMTP was down.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ import logging
 import os
 from dataclasses import dataclass
 
-import click
 import jinja2
 from flask import Blueprint, Flask, current_app
-from flask.cli import with_appcontext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import mail
@@ -80,7 +78,6 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
     partner_exports.init_app(app)
-    app.cli.add_command(send_queued_command)
     return app
 
 
@@ -98,11 +95,3 @@ def send_queued(app: Flask) -> tuple[int, int]:
     return mail.send_queued(found.mailer, found.storage)
 
 
-@click.command("send-queued")
-@with_appcontext
-def send_queued_command():
-    """Send the receipt mails queued while the mail server was down."""
-    sent, left = send_queued(current_app)
-    click.echo(f"{sent} queued mail(s) sent, {left} still queued.")
-    if left:
-        raise SystemExit(1)

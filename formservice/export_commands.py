@@ -1,4 +1,4 @@
-"""`calls export`, `calls send-exports` and `calls purge`: the operators' side of exports.
+"""`calls export`, `calls send-exports`, `calls send-receipts` and `calls purge`: the operators' side.
 
 With no AWS_ENDPOINT_URL_S3 in the environment, they reach the local instance of `make serve`
 (its S3 server and mail sink, generator.serve.local_env), so a person can export right after
@@ -126,3 +126,15 @@ def purge(dry_run, months, now):
         return
     retention.purge(found.storage, expired)
     click.echo(f"{total} object(s) deleted.", err=True)
+
+
+@click.command("send-receipts")
+def send_receipts():
+    """Send the receipt mails queued while the mail server was down (run it from cron)."""
+    from . import mail
+
+    _, found = form_service()
+    sent, left = mail.send_queued(found.mailer, found.storage)
+    click.echo(f"{sent} queued receipt(s) sent, {left} still queued.")
+    if left:
+        sys.exit(1)

@@ -11,7 +11,7 @@ import time
 
 import click
 
-from formservice.export_commands import export, purge, send_exports
+from formservice.export_commands import export, purge, send_exports, send_receipts
 
 from .catalogue import read_catalogue
 from .history import diff
@@ -154,6 +154,7 @@ main.add_command(diff)
 main.add_command(export)
 main.add_command(send_exports)
 main.add_command(purge)
+main.add_command(send_receipts)
 
 if __name__ == "__main__":
     main()

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import click
 
@@ -105,8 +106,10 @@ def serve(port: int, forms_port: int, settings_path: str) -> None:
   Form service     {where['forms_url']}/healthz
   S3 (SeaweedFS)   {s3.endpoint}  bucket "{s3.bucket}", data in {where['var']}/s3
   Mail sink        smtp://127.0.0.1:{where['mail_port']}  messages in {mail.directory}/new/
-  Rebuilds when calls/, content/ or theme/ change. Ctrl-C stops everything.
+  Rebuilds when calls/, content/ or theme/ change; runs `calls send-receipts` and
+  `calls send-exports` every minute, as cron would in production. Ctrl-C stops everything.
 """)
+        threading.Thread(target=run_schedule, args=(env,), daemon=True).start()
         watch_and_rebuild(root, settings_path, output)
     except KeyboardInterrupt:
         pass
@@ -130,6 +133,18 @@ def watch_and_rebuild(root: str, settings_path: str, output: str) -> None:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+SCHEDULE_SECONDS = 60
+
+
+def run_schedule(env: dict) -> None:
+    """What cron runs in production: queued receipts, then due exports, every minute."""
+    calls = os.path.join(os.path.dirname(sys.executable), "calls")
+    while True:
+        time.sleep(SCHEDULE_SECONDS)
+        for command in ("send-receipts", "send-exports"):
+            subprocess.run([calls, command], env=env, stdin=subprocess.DEVNULL)
 
 
 def stop_process(process: subprocess.Popen) -> None:
