@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
 import socket
-import threading
 
 import pytest
 
 from generator.cli import build_site
+
+from .servers import static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
@@ -44,21 +43,11 @@ def catalogue_copy(tmp_path):
     return target
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(site_dir):
     """The built site served over HTTP on loopback, like any static host."""
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", free_port()), functools.partial(QuietHandler, directory=site_dir))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_site(site_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

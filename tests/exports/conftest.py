@@ -4,22 +4,17 @@ catalogue (api/calls.json shape) with submissions stored the way the form servic
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import hashlib
 import json
 import os
 import secrets
-import threading
-import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from formservice import embedded
 from formservice.mail import SMTPMailer
 from formservice.settings import defaults
 from formservice.storage import S3Storage, file_key, record_key
+from tests.servers import seaweedfs, smtp_server
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 FIELDS = [
@@ -34,53 +29,16 @@ FIELDS = [
 ]
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message received, parsed."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted"
-
-    def about(self, slug: str, wait: float = 0.0) -> list:
-        """Messages whose subject names the call titled after `slug` (see World.call)."""
-        deadline = time.monotonic() + wait
-        while True:
-            with self.lock:
-                found = [(to, m) for to, m in self.messages if f"[{slug}]" in m["Subject"]]
-            if found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory):
-    server = embedded.start_seaweedfs(str(tmp_path_factory.mktemp("seaweedfs-exports")), embedded.free_port_base(),
-                                      "export-access", secrets.token_hex(16), "appels-exports")
-    saved = {k: os.environ.get(k) for k in server.env()}
-    os.environ.update(server.env())
-    yield server
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    server.stop()
+    with seaweedfs(str(tmp_path_factory.mktemp("seaweedfs-exports")), "appels-exports") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=embedded.free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox
 
 
 @pytest.fixture

@@ -6,20 +6,18 @@ today; tests about closed or late answers write a small catalogue with dates rel
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import secrets
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
-from formhelpers import SECRET, Answering, Inbox
+from formhelpers import SECRET, Answering
 
 from formservice import create_app, embedded
 from generator.cli import build_site
+from tests.servers import seaweedfs, smtp_server, static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
@@ -29,27 +27,14 @@ FIXTURE_NOW = "2026-11-28T12:00:00+01:00"
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory):
     """A real SeaweedFS; the AWS_* variables point boto3 at it for the whole session."""
-    server = embedded.start_seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")), embedded.free_port_base(),
-                                      "test-access", secrets.token_hex(16), "appels-test")
-    saved = {k: os.environ.get(k) for k in server.env()}
-    os.environ.update(server.env())
-    yield server
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    server.stop()
+    with seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")), "appels-test") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=embedded.free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="session")
@@ -120,21 +105,11 @@ def unused_endpoint():
     return f"http://127.0.0.1:{embedded.free_port()}"
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_server(built_site, ports):
     """The built static site over HTTP, where the call pages link to the live form service."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", ports["site"]),
-                                             functools.partial(QuietHandler, directory=built_site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{ports['site']}"
-    server.shutdown()
-    server.server_close()
+    with static_site(built_site, ports["site"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import email
-import email.policy
 import io
 import json
 import os
 import re
-import threading
-import time
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -20,29 +16,6 @@ SECRET = "test-secret-key"
 # A minimal valid PDF, enough for the magic bytes check and a person's viewer.
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message received, parsed."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted"
-
-    def to(self, address: str, timeout: float = 10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                found = [m for m in self.messages if m["To"] == address]
-            if found:
-                return found
-            time.sleep(0.05)
-        return []
 
 
 def form_tokens(html: str) -> dict:

@@ -1,0 +1,100 @@
+"""Real servers for the tests: SeaweedFS (S3), aiosmtpd (SMTP) and a static HTTP server.
+
+One definition, used by every suite's fixtures; nothing here is a fake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import functools
+import http.server
+import os
+import secrets
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+from formservice import embedded
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message received, parsed, with its recipients."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.lock = threading.Lock()
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted"
+
+    def wait_for(self, keep, timeout: float) -> list:
+        """The (recipients, message) pairs `keep` accepts, waiting up to `timeout` for one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                found = [(to, m) for to, m in self.messages if keep(to, m)]
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.05)
+
+    def about(self, slug: str, wait: float = 0.0) -> list:
+        """The (recipients, message) pairs whose subject contains `[slug]`."""
+        return self.wait_for(lambda to, m: f"[{slug}]" in m["Subject"], wait)
+
+    def to(self, address: str, timeout: float = 10) -> list:
+        """Messages whose To header is `address`."""
+        return [m for _, m in self.wait_for(lambda to, m: m["To"] == address, timeout)]
+
+
+@contextlib.contextmanager
+def seaweedfs(folder: str, bucket: str):
+    """A real SeaweedFS on free loopback ports; boto3's AWS_* variables point at it meanwhile."""
+    server = embedded.start_seaweedfs(folder, embedded.free_port_base(), f"{bucket}-access",
+                                      secrets.token_hex(16), bucket)
+    saved = {k: os.environ.get(k) for k in server.env()}
+    os.environ.update(server.env())
+    try:
+        yield server
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+@contextlib.contextmanager
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=embedded.free_port())
+    controller.start()
+    inbox.port = controller.port
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def static_site(directory: str, port: int = 0):
+    """A folder served over HTTP on loopback, like any static host; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=directory))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
