@@ -13,6 +13,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
+from generator.dates import french_size
 from generator.schema import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, FILE_FORMATS, FormField
 
 from .validation import Invalid
@@ -78,15 +79,6 @@ def formats_label(field: FormField) -> str:
     return ", ".join(FILE_FORMATS[e][0] for e in accepted_formats(field))
 
 
-def size_label(size: float) -> str:
-    """1,5 Mo the French way."""
-    if size < 1024:
-        return f"{size:.0f} octets"
-    if size < MB:
-        return f"{size / 1024:.0f} Ko".replace(".", ",")
-    return f"{size / MB:.1f} Mo".replace(".", ",").replace(",0 Mo", " Mo")
-
-
 @dataclass(frozen=True)
 class Upload:
     field: str
@@ -113,7 +105,7 @@ def check_upload(field: FormField, storage_file) -> Upload | None:
     limit = max_bytes(field)
     data = storage_file.stream.read(limit + 1)
     if len(data) > limit:
-        raise Invalid(f"Le fichier dépasse {size_label(limit)} : réduisez-le (par exemple en compressant les images).")
+        raise Invalid(f"Le fichier dépasse {french_size(limit)} : réduisez-le (par exemple en compressant les images).")
     if not data:
         raise Invalid("Le fichier est vide : choisissez le bon fichier.")
     detected = sniff(data)

@@ -15,14 +15,14 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from generator.dates import french_datetime
+from generator.dates import french_datetime, french_size
 from generator.schema import FILE_FORMATS, SLUG_RE
 
 from . import ratelimit, receipts, services, submissions
 from .catalogue import CatalogueCall, CatalogueUnavailable
 from .mail import MailUnavailable
 from .storage import StorageUnavailable
-from .uploads import accepted_formats, check_upload, formats_label, max_bytes, size_label
+from .uploads import accepted_formats, check_upload, formats_label, max_bytes
 from .validation import Invalid, check_field, shown_value
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def now() -> dt.datetime:
 def init_app(app: Flask) -> None:
     app.register_blueprint(answers)
     app.register_blueprint(health)
-    app.jinja_env.filters.update(fdatetime=french_datetime, filesize=size_label, answer=receipts.show_answer)
+    app.jinja_env.filters.update(fdatetime=french_datetime, filesize=french_size, answer=receipts.show_answer)
     app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes,
                                  accept_attr=accept_attr)
     app.register_error_handler(CSRFError, csrf_failed)
@@ -232,7 +232,7 @@ def csrf_failed(error: CSRFError):
 
 
 def too_large(error):
-    return notice("too_large", 413, limit=size_label(current_app.config["MAX_TOTAL_MB"] * 1024 * 1024),
+    return notice("too_large", 413, limit=french_size(current_app.config["MAX_TOTAL_MB"] * 1024 * 1024),
                   back=request.path)
 
 

@@ -1,4 +1,4 @@
-"""Dates of calls: parsed in the call's time zone, shown the French way."""
+"""Dates of calls: parsed in the call's time zone, shown the French way (and file sizes too)."""
 
 from __future__ import annotations
 
@@ -106,3 +106,16 @@ def days_left_text(closes: dt.datetime, now: dt.datetime) -> str:
     if days == 1:
         return "Clôture demain"
     return f"{days} jours restants"
+
+
+def french_size(size: float) -> str:
+    """12 ko, 1,2 Mo: French units with a decimal comma, on pages, forms and receipts."""
+    if size < 1024:
+        return f"{size:.0f} octets"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} ko"
+    for unit in ("Mo", "Go"):
+        size /= 1024
+        if size < 1024 * 1024 or unit == "Go":
+            return f"{size / 1024:.1f} {unit}".replace(".", ",").replace(",0 ", " ")
+    raise AssertionError("unreachable")

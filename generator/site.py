@@ -159,7 +159,7 @@ class CallsGenerator(Generator):
 
     def generate_output(self, writer):
         self.env.filters.update(fdate=dates.french_date, fdatetime=dates.french_datetime,
-                                ftime=dates.french_time, filesize=filesize)
+                                ftime=dates.french_time, filesize=dates.french_size)
         self.globals = {**self.context, **self.template_globals()}
         self.written: list[str] = []
         calls = self.catalogue.calls
@@ -272,17 +272,6 @@ class CallsGenerator(Generator):
         if call.closes:
             data["validThrough"] = call.closes.isoformat()
         return data
-
-
-def filesize(size: int) -> str:
-    """1,2 Mo - French units and decimal comma."""
-    if size < 1024:
-        return f"{size} octets"
-    for unit in ("ko", "Mo", "Go"):
-        size /= 1024
-        if size < 1024 or unit == "Go":
-            return f"{size:.1f} {unit}".replace(".", ",").replace(",0 ", " ")
-    raise AssertionError("unreachable")
 
 
 def get_generators(pelican):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from generator.dates import DateError, days_left_text, french_date, french_datetime, parse_datetime
+from generator.dates import DateError, days_left_text, french_date, french_datetime, french_size, parse_datetime
 from generator.schema import Call
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -82,3 +82,8 @@ def test_days_left_counts_calendar_days_in_the_call_zone():
     assert days_left_text(closes, dt.datetime(2027, 1, 14, 23, 30, tzinfo=dt.timezone.utc)) == "Dernier jour"
     assert days_left_text(closes, dt.datetime(2027, 1, 14, 12, 0, tzinfo=dt.timezone.utc)) == "Clôture demain"
     assert days_left_text(closes, dt.datetime(2027, 1, 5, 12, 0, tzinfo=dt.timezone.utc)) == "10 jours restants"
+
+
+def test_french_sizes():
+    assert [french_size(n) for n in (500, 10485, 1048576, 1572864, 3 * 1024 ** 3)] == [
+        "500 octets", "10 ko", "1 Mo", "1,5 Mo", "3 Go"]

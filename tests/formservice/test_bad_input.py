@@ -165,7 +165,7 @@ def test_a_file_whose_content_is_not_an_accepted_format_is_refused(person, data,
 
 def test_a_file_over_its_size_limit_is_refused_next_to_its_field(person):
     big = PDF + b"0" * 11 * 1024
-    refused(person.send({**VALID, "piece": (big, "gros.pdf")}), "piece", "Le fichier dépasse 10 Ko")
+    refused(person.send({**VALID, "piece": (big, "gros.pdf")}), "piece", "Le fichier dépasse 10 ko")
 
 
 def test_files_over_the_total_limit_get_a_clear_page_not_a_raw_413(person):
