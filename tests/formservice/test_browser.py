@@ -74,3 +74,26 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     assert record["number"] == number and record["files"][0]["sha256"] == digest
     stored = s3.client().get_object(Bucket=s3.bucket, Key=record["files"][0]["key"])["Body"].read()
     assert stored == PDF
+
+
+def test_a_file_over_its_limit_is_caught_before_sending(page: Page, forms_server, s3):
+    page.goto(f"{forms_server}/appels/capteurs-air/repondre")
+    type_into(page, "Raison sociale", "Trop Lourd SAS")
+    sent = []
+    page.on("request", lambda request: sent.append(request.method) if request.method == "POST" else None)
+    big = PDF + b"0" * (5 * 1024 * 1024)  # the fixture's dossier field takes 5 MB at most
+    field(page, "Dossier de réponse").set_input_files(
+        files=[{"name": "gros.pdf", "mimeType": "application/pdf", "buffer": big}])
+    page.get_by_role("button", name="Envoyer ma réponse").click()
+    dossier = field(page, "Dossier de réponse")
+    expect(dossier).to_be_focused()
+    expect(dossier).to_have_accessible_description(re.compile("Le fichier dépasse 5 Mo : réduisez-le"))
+    expect(field(page, "Raison sociale")).to_have_value("Trop Lourd SAS")
+    assert sent == []
+    assert_accessible(page)
+
+    field(page, "Dossier de réponse").set_input_files(
+        files=[{"name": "dossier.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.get_by_role("button", name="Envoyer ma réponse").click()
+    expect(page.locator(".ap-error-summary")).to_be_visible()  # the server's own checks, other fields
+    expect(page.get_by_text("Le fichier dépasse 5 Mo")).to_have_count(0)
