@@ -97,3 +97,16 @@ def test_a_file_over_its_limit_is_caught_before_sending(page: Page, forms_server
     page.get_by_role("button", name="Envoyer ma réponse").click()
     expect(page.locator(".ap-error-summary")).to_be_visible()  # the server's own checks, other fields
     expect(page.get_by_text("Le fichier dépasse 5 Mo")).to_have_count(0)
+
+
+def test_partner_export_request_pages_are_accessible(page: Page, forms_server, s3):
+    page.goto(f"{forms_server}/appels/capteurs-air/export")  # open: answers are sealed
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les réponses sont scellées jusqu'à la clôture")
+    assert_accessible(page)
+    page.goto(f"{forms_server}/appels/challenge-donnees/export")  # closed
+    expect(page.get_by_role("listitem").filter(has_text="@transports.example.org")).to_have_text("d***@transports.example.org")
+    assert_accessible(page)
+    page.get_by_role("button", name="Envoyer l'export à cette adresse").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert "data@transports.example.org" not in page.content()
+    assert_accessible(page)
