@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
 
+import time_machine
 from click.testing import CliRunner
 from formhelpers import PDF, SECRET, Answering, catalogue_with, company_answers, iso_in
 
@@ -175,11 +177,12 @@ def test_a_sent_receipt_leaves_the_queue(answering, s3, smtp):
 
 def test_an_answer_arriving_after_the_deadline_is_refused_with_values_kept(make_app, catalogue_path, tmp_path, s3):
     path = catalogue_with(catalogue_path, str(tmp_path / "calls.json"),
-                          [{"from": "capteurs-air", "slug": "bientot-clos", "closes": iso_in(1.5)}])
+                          [{"from": "capteurs-air", "slug": "bientot-clos", "closes": iso_in(60)}])
     person = Answering(make_app(CATALOGUE=path).test_client(), slug="bientot-clos")
-    person.open()
-    time.sleep(1.6)
-    late = person.send(company_answers(raison_sociale="En Retard SA"))
+    person.open()  # the form is opened before the deadline...
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=61)
+    with time_machine.travel(later):  # ...and sent one second after it, by the service's clock
+        late = person.send(company_answers(raison_sociale="En Retard SA"))
     assert late.status_code == 403
     assert "La date limite est passée" in late.text and "En Retard SA" in late.text
     assert "n'a pas été enregistrée" in late.text and "<form" not in late.text
