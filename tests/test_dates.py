@@ -38,20 +38,17 @@ def test_skipped_local_time_is_refused():
         parse_datetime("2027-03-28T02:30", PARIS)
 
 
-def test_status_flips_exactly_at_closing_after_spring_forward():
-    # Closes at noon Paris time the day clocks move forward: 10:00 UTC, not 11:00.
-    c = call("2027-03-01T09:00", "2027-03-28T12:00")
-    with time_machine.travel(dt.datetime(2027, 3, 28, 9, 59, 59, tzinfo=dt.timezone.utc), tick=False):
+@pytest.mark.parametrize("opens, closes, closing_utc", [
+    # Noon in Paris the day clocks move forward is 10:00 UTC, not 11:00...
+    ("2027-03-01T09:00", "2027-03-28T12:00", dt.datetime(2027, 3, 28, 10, 0, tzinfo=dt.timezone.utc)),
+    # ...and the day they move back, 11:00 UTC.
+    ("2027-10-01T09:00", "2027-10-31T12:00", dt.datetime(2027, 10, 31, 11, 0, tzinfo=dt.timezone.utc)),
+])
+def test_status_flips_exactly_at_closing_across_daylight_saving(opens, closes, closing_utc):
+    c = call(opens, closes)
+    with time_machine.travel(closing_utc - dt.timedelta(seconds=1), tick=False):
         assert c.status(now()) == "open"
-    with time_machine.travel(dt.datetime(2027, 3, 28, 10, 0, 0, tzinfo=dt.timezone.utc), tick=False):
-        assert c.status(now()) == "closed"
-
-
-def test_status_flips_exactly_at_closing_after_fall_back():
-    c = call("2027-10-01T09:00", "2027-10-31T12:00")
-    with time_machine.travel(dt.datetime(2027, 10, 31, 10, 59, 59, tzinfo=dt.timezone.utc), tick=False):
-        assert c.status(now()) == "open"
-    with time_machine.travel(dt.datetime(2027, 10, 31, 11, 0, 0, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(closing_utc, tick=False):
         assert c.status(now()) == "closed"
 
 
