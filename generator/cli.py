@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -10,8 +11,6 @@ import tempfile
 import time
 
 import click
-
-from formservice.export_commands import export, purge, send_exports, send_receipts
 
 from .catalogue import read_catalogue
 from .history import diff
@@ -67,7 +66,23 @@ def problems_report(problems) -> str:
     return "\n".join(lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The operators' commands live with the form service and import Flask, boto3 and openpyxl:
+    they are loaded only when one of them runs, so `calls check` and `calls build` start fast."""
+
+    lazy = {name: "formservice.export_commands" for name in ("export", "send-exports", "send-receipts", "purge")}
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            module = importlib.import_module(self.lazy[name])
+            return getattr(module, name.replace("-", "_"))
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Innovation calls: validate and build the catalogue, run the platform, export answers."""
 
@@ -148,13 +163,8 @@ def swap(staging: str, output: str) -> None:
 
 
 main.add_command(serve_command)
-
 main.add_command(new)
 main.add_command(diff)
-main.add_command(export)
-main.add_command(send_exports)
-main.add_command(purge)
-main.add_command(send_receipts)
 
 if __name__ == "__main__":
     main()
