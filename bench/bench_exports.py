@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as dt
+import hashlib
 import json
 import os
 import resource
@@ -51,8 +52,8 @@ def seed(storage: S3Storage, slug: str, count: int, size: int, threads: int = 16
 
     def one(n: int) -> str:
         sub_id = secrets.token_hex(16)
-        key = file_key(slug, sub_id, 1, "dossier.pdf")
         data = n.to_bytes(4, "big") + payload[4:]
+        key = file_key(slug, sub_id, hashlib.sha256(data).hexdigest(), "dossier.pdf")
         storage.put(key, data, content_type="application/pdf")
         record = {"id": sub_id, "number": f"RVB-2026-{n:06d}", "slug": slug, "title": slug,
                   "received_at": (start + dt.timedelta(seconds=n)).isoformat().replace("+00:00", "Z"),

@@ -2,7 +2,10 @@
 
 Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
 
-    submissions/<slug>/<submission id>/files/<n>-<safe name>   attachments, written first
+    submissions/<slug>/<submission id>/files/<sha>-<safe name> attachments, written first; <sha> is
+                                                               the first 16 hex digits of the file's
+                                                               SHA-256, so a resent form rewrites the
+                                                               same bytes and never overwrites others
     submissions/<slug>/<submission id>/record.json             the record, written LAST with
                                                                IfNoneMatch='*' (exactly once)
     outbox/<submission id>.eml                                  receipt mails waiting for SMTP
@@ -21,6 +24,7 @@ content_type}], email, receipt_token, fingerprint.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import BinaryIO, Iterator, Protocol
 
@@ -41,8 +45,8 @@ def record_key(slug: str, submission_id: str) -> str:
     return submission_prefix(slug, submission_id) + "record.json"
 
 
-def file_key(slug: str, submission_id: str, n: int, safe_name: str) -> str:
-    return submission_prefix(slug, submission_id) + f"files/{n}-{safe_name}"
+def file_key(slug: str, submission_id: str, sha256: str, safe_name: str) -> str:
+    return submission_prefix(slug, submission_id) + f"files/{sha256[:16]}-{safe_name}"
 
 
 def outbox_key(submission_id: str) -> str:
@@ -57,8 +61,9 @@ class Storage(Protocol):
     """What the form service, the mail queue and the exports need from object storage."""
 
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
-            if_none_match: bool = False) -> None:
-        """Store `data`; with `if_none_match`, raise FileExistsError if the key exists."""
+            if_none_match: bool = False, sha256: str | None = None) -> None:
+        """Store `data`; with `if_none_match`, raise FileExistsError if the key exists; with `sha256`
+        (hex), the storage checks the bytes it received against it (StorageUnavailable if not)."""
 
     def get(self, key: str) -> bytes:
         """The object's bytes; FileNotFoundError if there is none."""
@@ -110,8 +115,11 @@ class S3Storage:
 
     def __init__(self, bucket: str, *, client=None, connect_timeout: float = 3, read_timeout: float = 30):
         self.bucket = bucket
+        # Checksums only where S3 requires them (boto3 would add a CRC32 to every PUT and check one
+        # on every GET): attachments carry their SHA-256 instead, which the storage verifies.
         self.client = client or boto3.client("s3", config=botocore.config.Config(
             s3={"addressing_style": "path"}, signature_version="s3v4",  # presigned links: SigV4, 7 days at most
+            request_checksum_calculation="when_required", response_checksum_validation="when_required",
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32))
 
@@ -128,12 +136,16 @@ class S3Storage:
                 raise FileNotFoundError(kwargs.get("Key", "")) from None
             if code in ("PreconditionFailed", "412") or status == 412:
                 raise FileExistsError(kwargs.get("Key", "")) from None
+            if code == "BadDigest":
+                raise StorageUnavailable(f"storage received other bytes than sent for {kwargs.get('Key', '')}") from exc
             if status >= 500 or code in ("SlowDown", "ServiceUnavailable"):
                 raise StorageUnavailable(f"storage error {status} {code}") from exc
             raise
 
-    def put(self, key, data, *, content_type="application/octet-stream", if_none_match=False):
+    def put(self, key, data, *, content_type="application/octet-stream", if_none_match=False, sha256=None):
         extra = {"IfNoneMatch": "*"} if if_none_match else {}
+        if sha256:
+            extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         self._call("put_object", Key=key, Body=data, ContentType=content_type, **extra)
 
     def get(self, key):

@@ -59,6 +59,13 @@ def fingerprint(answers: dict, uploads: list[Upload]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def forget_unrecorded_files(storage: Storage, record: dict, slug: str, sub_id: str, uploads: list[Upload]) -> None:
+    """Delete the files a refused sending wrote beside an existing submission (never its own)."""
+    kept = {f["key"] for f in record["files"]}
+    for key in {file_key(slug, sub_id, u.sha256, u.name) for u in uploads} - kept:
+        storage.delete(key)
+
+
 def existing(storage: Storage, slug: str, sub_id: str) -> dict | None:
     try:
         return read_record(storage, slug, sub_id)
@@ -70,9 +77,9 @@ def store(storage: Storage, call: CatalogueCall, sub_id: str, answers: dict, upl
           email: str, build: dict, prefix: str, now: dt.datetime) -> dict:
     """Write the files, then the record (FileExistsError if this submission already exists)."""
     files = []
-    for n, upload in enumerate(uploads, 1):
-        key = file_key(call.slug, sub_id, n, upload.name)
-        storage.put(key, upload.data, content_type=upload.content_type)
+    for upload in uploads:
+        key = file_key(call.slug, sub_id, upload.sha256, upload.name)
+        storage.put(key, upload.data, content_type=upload.content_type, sha256=upload.sha256)
         files.append({"field": upload.field, "name": upload.name, "key": key, "size": upload.size,
                       "sha256": upload.sha256, "content_type": upload.content_type})
     received = now.astimezone(dt.timezone.utc)

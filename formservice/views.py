@@ -144,25 +144,25 @@ def submit(call: CatalogueCall):
 
     email_field = call.email_field
     email = answers_.get(email_field.name) if email_field else None
+    storage = services().storage
     try:
-        record = submissions.existing(services().storage, call.slug, sub_id)
-        if record is None:
-            if not ratelimit.allow(services().storage, request.remote_addr or "", sub_id,
-                                   limit=int(config["RATE_LIMIT"]), window=int(config["RATE_WINDOW_SECONDS"]),
-                                   secret=config["SECRET_KEY"], now=now()):
-                return notice("rate_limited", 429, call=call)
-            try:
-                record = submissions.store(services().storage, call, sub_id, answers_, uploads, email=email,
-                                           build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"],
-                                           now=now())
-            except FileExistsError:
-                record = submissions.existing(services().storage, call.slug, sub_id)
-            else:
-                send_receipt(call, record)
-        if record["fingerprint"] != submissions.fingerprint(answers_, uploads):
-            attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
-            attempt.notice = "reused"
-            return attempt.render(409)
+        # No read first: storing is create-only (the record's IfNoneMatch), and file keys carry
+        # their content's hash, so a resent form rewrites the same bytes and then finds its record.
+        if not ratelimit.allow(storage, request.remote_addr or "", sub_id, limit=int(config["RATE_LIMIT"]),
+                               window=int(config["RATE_WINDOW_SECONDS"]), secret=config["SECRET_KEY"], now=now()):
+            return notice("rate_limited", 429, call=call)
+        try:
+            record = submissions.store(storage, call, sub_id, answers_, uploads, email=email,
+                                       build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=now())
+        except FileExistsError:
+            record = submissions.existing(storage, call.slug, sub_id)
+            if record is None or record["fingerprint"] != submissions.fingerprint(answers_, uploads):
+                submissions.forget_unrecorded_files(storage, record, call.slug, sub_id, uploads)
+                attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
+                attempt.notice = "reused"
+                return attempt.render(409)
+        else:
+            send_receipt(call, record)
     except StorageUnavailable:
         log.exception("formservice: storage unavailable, submission to %s not saved", call.slug)
         attempt.notice = "storage_down"

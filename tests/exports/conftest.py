@@ -91,9 +91,9 @@ class World:
                   "consentement": True}
         values.update(answers)
         stored = []
-        for i, (field, name, data) in enumerate(files, 1):
+        for field, name, data in files:
             data = data if data is not None else secrets.token_bytes(2000)
-            key = file_key(slug, sub_id, i, name.replace(" ", "-"))
+            key = file_key(slug, sub_id, hashlib.sha256(data).hexdigest(), name.replace(" ", "-"))
             self.storage.put(key, data, content_type="application/pdf")
             stored.append({"field": field, "name": name, "key": key, "size": len(data),
                            "sha256": hashlib.sha256(data).hexdigest(), "content_type": "application/pdf"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 
@@ -33,6 +34,17 @@ def test_if_none_match_creates_exactly_once(store):
     assert store.get(key) == b"premier"
 
 
+def test_the_storage_checks_an_attachment_against_its_sha256(store):
+    key = f"contract/{secrets.token_hex(4)}/piece.pdf"
+    store.put(key, b"%PDF-1.4 vraie", sha256=hashlib.sha256(b"%PDF-1.4 vraie").hexdigest())
+    assert store.get(key) == b"%PDF-1.4 vraie"
+    other = f"contract/{secrets.token_hex(4)}/piece.pdf"
+    with pytest.raises(StorageUnavailable, match="other bytes"):
+        store.put(other, b"%PDF-1.4 abimee", sha256=hashlib.sha256(b"%PDF-1.4 vraie").hexdigest())
+    with pytest.raises(FileNotFoundError):
+        store.get(other)
+
+
 def test_listing_keys_and_children(store):
     base = f"contract/{secrets.token_hex(4)}/"
     for name in ("a/1", "a/2", "b/1", "c"):
@@ -45,7 +57,7 @@ def test_listing_keys_and_children(store):
 def test_iter_records_streams_complete_submissions_only(store):
     slug = f"appel-{secrets.token_hex(4)}"
     store.put(storage.record_key(slug, "1" * 32), json.dumps({"id": "1" * 32}).encode())
-    store.put(storage.file_key(slug, "2" * 32, 1, "moitie.pdf"), b"%PDF-")
+    store.put(storage.file_key(slug, "2" * 32, "3" * 64, "moitie.pdf"), b"%PDF-")
     assert [r["id"] for r in storage.iter_records(store, slug)] == ["1" * 32]
 
 

@@ -57,9 +57,9 @@ def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp
     [file] = record["files"]
     assert file == {"field": "dossier", "name": "dossier-réponse.pdf", "size": len(PDF), "sha256": digest,
                     "content_type": "application/pdf",
-                    "key": f"submissions/capteurs-air/{sub_id}/files/1-dossier-réponse.pdf"}
+                    "key": f"submissions/capteurs-air/{sub_id}/files/{digest[:16]}-dossier-réponse.pdf"}
     assert digest in html and "dossier-réponse.pdf" in html
-    assert stored(s3, "capteurs-air", sub_id) == {"files/1-dossier-réponse.pdf": len(PDF),
+    assert stored(s3, "capteurs-air", sub_id) == {f"files/{digest[:16]}-dossier-réponse.pdf": len(PDF),
                                                     "record.json": stored(s3, "capteurs-air", sub_id)["record.json"]}
 
     [mail] = smtp.to("sent@airpur.example")
@@ -91,6 +91,17 @@ def test_a_form_token_cannot_be_reused_for_different_answers(answering, client):
     assert first.status_code == 303 and other.status_code == 409
     assert "Ce formulaire a déjà servi" in other.text and 'value="Autre SAS"' in other.text
     assert "Autre SAS" not in client.get(first.headers["Location"]).text
+
+
+def test_a_reused_form_token_with_another_file_leaves_the_first_submission_whole(answering, s3):
+    person = answering()
+    first = person.send(company_answers(email="file@airpur.example"))
+    other_pdf = PDF + b"% another version\n"
+    other = person.send(company_answers(email="file@airpur.example", dossier=(other_pdf, "dossier réponse.pdf")))
+    assert first.status_code == 303 and other.status_code == 409
+    sub_id = first.headers["Location"].split("/")[3]
+    files = {k: size for k, size in stored(s3, "capteurs-air", sub_id).items() if k.startswith("files/")}
+    assert files == {f"files/{hashlib.sha256(PDF).hexdigest()[:16]}-dossier-réponse.pdf": len(PDF)}
 
 
 def test_the_receipt_is_readable_only_with_its_token(answering, client):
