@@ -15,7 +15,7 @@ import email.policy
 import logging
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
-from email.message import EmailMessage
+from email.message import Message
 from typing import Protocol
 
 from .storage import OUTBOX, Storage, outbox_key
@@ -28,7 +28,7 @@ class MailUnavailable(OSError):
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand the message over, or raise MailUnavailable."""
 
 
@@ -38,7 +38,7 @@ class SMTPMailer:
         self.host, self.port, self.timeout = host, port, timeout
         self.username, self.password, self.starttls = username, password, starttls
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -58,13 +58,13 @@ class Outbox:
         self.storage = storage
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="formservice-mail")
 
-    def deliver(self, message: EmailMessage, submission_id: str):
+    def deliver(self, message: Message, submission_id: str):
         """Queue now (storage errors rise: the caller decides), send soon; returns the sending's future."""
         key = outbox_key(submission_id)
-        self.storage.put(key, message.as_bytes(policy=email.policy.SMTP), content_type="message/rfc822")
+        self.storage.put(key, message.as_bytes(policy=message.policy.clone(linesep="\r\n")), content_type="message/rfc822")
         return self.executor.submit(self._send, key, message)
 
-    def _send(self, key: str, message: EmailMessage) -> bool:
+    def _send(self, key: str, message: Message) -> bool:
         try:
             self.mailer.send(message)
         except MailUnavailable as exc:
