@@ -89,9 +89,9 @@ def _check_secret(app: Flask) -> None:
     app.config["SECRET_KEY"] = DEVELOPMENT_SECRET
 
 
-def send_queued(app: Flask) -> tuple[int, int]:
-    """Retry the receipt mails queued in storage: (sent, still queued)."""
+def send_queued(app: Flask, min_age: float = 120) -> tuple[int, int, int]:
+    """Retry the receipt mails queued in storage: (sent, still queued, too recent to retry)."""
     found = services(app)
-    return mail.send_queued(found.mailer, found.storage)
+    return mail.send_queued(found.mailer, found.storage, min_age=min_age)
 
 

@@ -129,12 +129,15 @@ def purge(dry_run, months, now):
 
 
 @click.command("send-receipts")
-def send_receipts():
+@click.option("--min-age", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS",
+              help="Leave the receipts queued more recently to the form service that is sending them.")
+def send_receipts(min_age):
     """Send the receipt mails queued while the mail server was down (run it from cron)."""
     from . import mail
 
     _, found = form_service()
-    sent, left = mail.send_queued(found.mailer, found.storage)
-    click.echo(f"{sent} queued receipt(s) sent, {left} still queued.")
+    sent, left, recent = mail.send_queued(found.mailer, found.storage, min_age=min_age)
+    click.echo(f"{sent} queued receipt(s) sent, {left} still queued"
+               + (f", {recent} queued less than {min_age:g} s ago left to the form service." if recent else "."))
     if left:
         sys.exit(1)

@@ -25,6 +25,7 @@ content_type}], email, receipt_token, fingerprint.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import BinaryIO, Iterator, Protocol
 
@@ -72,6 +73,9 @@ class Storage(Protocol):
 
     def keys(self, prefix: str, *, limit: int | None = None) -> Iterator[str]:
         """Keys under `prefix`, in key order (at most `limit`)."""
+
+    def entries(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        """(key, last modified) of every object under `prefix`, in key order."""
 
     def children(self, prefix: str) -> Iterator[str]:
         """The next level of "folders" under `prefix` (each ending with "/")."""
@@ -179,6 +183,12 @@ class S3Storage:
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def keys(self, prefix, *, limit=None):
+        return (item["Key"] for item in self._listing(prefix, limit))
+
+    def entries(self, prefix):
+        return ((item["Key"], item["LastModified"]) for item in self._listing(prefix, None))
+
+    def _listing(self, prefix, limit):
         token = None
         seen = 0
         while True:
@@ -188,7 +198,7 @@ class S3Storage:
                 kwargs["ContinuationToken"] = token
             page = self._call("list_objects_v2", **kwargs)
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield item
                 seen += 1
                 if limit and seen >= limit:
                     return
