@@ -3,9 +3,14 @@
 Starts its own SeaweedFS and mail sink (formservice.embedded), runs the form service under
 gunicorn, then for 1, 8 and 16 concurrent clients: each client opens the form (GET: CSRF and form
 tokens) and posts an answer with a 1 MB PDF, waiting for the 303 to the receipt. In the same run,
-the same number of threads PUT the same bytes with boto3. The rate limit is off (every client
-comes from 127.0.0.1); everything else is the production path (CSRF, checks, files then record
-with IfNoneMatch, receipt mail over SMTP).
+the same number of threads PUT the same bytes with boto3 (the anchor), then PUT the same bytes and
+a small record with IfNoneMatch (the storage floor: what any stored submission costs, with no HTTP
+service at all). The rate limit is off (every client comes from 127.0.0.1); everything else is the
+production path (CSRF, checks, files then record with IfNoneMatch, receipt mail over SMTP).
+
+Each row also gives the CPU time per operation of gunicorn (all workers), SeaweedFS and this
+process (the clients and the mail sink), read from /proc: on a machine whose cores are shared by
+all three, that says where the time goes.
 
     .venv/bin/python bench/bench_forms.py [--seconds 10] [--workers 4] [--threads 4]
 """
