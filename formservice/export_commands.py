@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from . import delivery, retention
+from . import delivery, ratelimit, retention
 from .exports import build_export
 
 
@@ -108,11 +108,13 @@ def send_exports(now):
 @click.option("--months", type=click.IntRange(min=1), help="Months after closing (default: RETENTION_MONTHS, 12).")
 @click.option("--now", help="Act as if at this ISO date-time with offset (tests).")
 def purge(dry_run, months, now):
-    """Delete submissions and exports of calls closed more than RETENTION_MONTHS ago, listing each object."""
+    """Delete submissions and exports of calls closed more than RETENTION_MONTHS ago, and the rate-limit
+    counters of past windows, listing each object."""
     config, found = form_service()
     months = months or int(config["RETENTION_MONTHS"])
     calls = found.catalogue.calls()
-    expired = retention.plan(found.storage, calls, now=parse_now(now), months=months)
+    moment = parse_now(now)
+    expired = retention.plan(found.storage, calls, now=moment, months=months)
     for item in expired:
         click.echo(f"# {item.call.slug}: closed {item.call.closes.isoformat()}, kept until {item.until.isoformat()}: "
                    f"{item.submissions} submission(s), {len(item.keys)} object(s)", err=True)
@@ -120,11 +122,17 @@ def purge(dry_run, months, now):
             click.echo(key)
     for slug in retention.unknown_slugs(found.storage, calls):
         click.echo(f"# {slug}: submissions of a call missing from the catalogue, kept", err=True)
-    total = sum(len(i.keys) for i in expired)
+    counters = ratelimit.past_counters(found.storage, window=int(config["RATE_WINDOW_SECONDS"]), now=moment)
+    if counters:
+        click.echo(f"# rate limit: {len(counters)} counter(s) of past windows", err=True)
+        for key in counters:
+            click.echo(key)
+    total = sum(len(i.keys) for i in expired) + len(counters)
     if dry_run:
         click.echo(f"Dry run: {total} object(s) would be deleted.", err=True)
         return
     retention.purge(found.storage, expired)
+    found.storage.delete_many(counters)
     click.echo(f"{total} object(s) deleted.", err=True)
 
 

@@ -2,7 +2,7 @@
 
 One empty object per submission under `ratelimit/<window start>/<address hash>/<submission id>`;
 counting is one LIST of at most `limit` keys. Two instances racing may let one extra submission
-through, which is fine for abuse control. Old windows can be removed by a bucket lifecycle rule.
+through, which is fine for abuse control. `calls purge` deletes the counters of past windows.
 The address is stored only as an HMAC, never in clear.
 """
 
@@ -30,3 +30,14 @@ def allow(storage: Storage, address: str, sub_id: str, *, limit: int, window: in
         return False
     storage.put(prefix + sub_id, b"")
     return True
+
+
+def past_counters(storage: Storage, *, window: int, now: dt.datetime) -> list[str]:
+    """The counters of every window before the current one: they count nothing any more."""
+    current = int(now.timestamp()) // window * window
+    keys: list[str] = []
+    for prefix in storage.children(RATELIMIT + "/"):
+        start = prefix[len(RATELIMIT) + 1:].rstrip("/")
+        if start.isdigit() and int(start) < current:
+            keys += storage.keys(prefix)
+    return keys
