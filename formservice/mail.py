@@ -71,7 +71,8 @@ class Outbox:
     def deliver(self, message: Message, submission_id: str):
         """Queue now (storage errors rise: the caller decides), send soon; returns the sending's future."""
         key = outbox_key(submission_id)
-        self.storage.put(key, message.as_bytes(policy=message.policy.clone(linesep="\r\n")), content_type="message/rfc822")
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        self.storage.put(key, raw, content_type="message/rfc822")
         return self.executor.submit(self._send, key, message)
 
     def _send(self, key: str, message: Message) -> bool:
