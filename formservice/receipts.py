@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -11,6 +12,10 @@ from email.mime.text import MIMEText
 from flask import current_app, render_template
 
 from .catalogue import CatalogueCall
+
+# Quoted-printable bodies: safe for any line length, and still readable in a raw message file.
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
 
 
 def show_answer(value) -> str:
@@ -49,6 +54,6 @@ def receipt_message(call: CatalogueCall, record: dict, url: str) -> Message:
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = email.utils.make_msgid(idstring=record["id"][:16], domain="appels.invalid")
     message["Auto-Submitted"] = "auto-generated"
-    message.attach(MIMEText(render_template("receipt_mail.txt", **values), "plain", "utf-8"))
-    message.attach(MIMEText(render_template("receipt_mail.html", **values), "html", "utf-8"))
+    message.attach(MIMEText(render_template("receipt_mail.txt", **values), "plain", UTF8_QP))
+    message.attach(MIMEText(render_template("receipt_mail.html", **values), "html", UTF8_QP))
     return message
