@@ -37,6 +37,30 @@ def test_a_filter_narrows_the_results(page, base_url):
     assert "theme=Mobilit" in page.url and "status=Ouvert" in page.url
 
 
+def test_a_slower_earlier_search_does_not_overwrite_a_later_one(page, base_url):
+    page.goto(f"{base_url}/recherche/")
+    # Which result only the first search (theme alone) has: its fragment is made slow below.
+    ids = page.evaluate("""async (path) => {
+        const pagefind = await import(path);
+        const ids = async (filters) => (await pagefind.search(null, { filters })).results.map((r) => r.id);
+        return [await ids({ theme: "Mobilité" }), await ids({ theme: "Mobilité", status: "Ouvert" })];
+    }""", f"{base_url}/pagefind/pagefind.js")
+    [only_first] = set(ids[0]) - set(ids[1])
+
+    def slow(route):
+        page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route(f"**/pagefind/fragment/{only_first}.pf_fragment", slow)
+    page.goto(f"{base_url}/recherche/")
+    page.get_by_label("Thème").select_option("Mobilité")
+    page.get_by_label("Statut").select_option("Ouvert")
+    expect(page.get_by_role("status")).to_have_text("2 appels trouvés.")
+    page.wait_for_timeout(2000)  # the first search's slow answer has come back by now
+    expect(page.get_by_role("status")).to_have_text("2 appels trouvés.")
+    expect(page.locator("#ap-search-results h2")).to_have_count(2)
+
+
 def test_search_page_without_javascript_offers_the_listings(browser, base_url):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -4,6 +4,7 @@ const statusLine = document.getElementById("ap-search-status");
 const results = document.getElementById("ap-search-results");
 const FILTERS = ["type", "theme", "partner", "status"];
 const PAGE = 20;
+let latest = 0; // each search's number: a slower earlier search must not overwrite a later one
 
 function element(tag, attrs = {}, text = "") {
   const node = document.createElement(tag);
@@ -13,6 +14,7 @@ function element(tag, attrs = {}, text = "") {
 }
 
 async function run(pagefind) {
+  const mine = ++latest;
   const params = new URLSearchParams();
   const query = form.q.value.trim();
   const filters = {};
@@ -26,10 +28,11 @@ async function run(pagefind) {
   if (!query && !Object.keys(filters).length) { statusLine.textContent = ""; return; }
   statusLine.textContent = "Recherche en cours…";
   const search = await pagefind.search(query || null, { filters });
+  const items = await Promise.all(search.results.slice(0, PAGE).map((r) => r.data()));
+  if (mine !== latest) return;
   const count = search.results.length;
   statusLine.textContent = count === 0 ? "Aucun appel ne correspond à votre recherche."
     : `${count} appel${count > 1 ? "s" : ""} trouvé${count > 1 ? "s" : ""}${count > PAGE ? ` (les ${PAGE} premiers affichés)` : ""}.`;
-  const items = await Promise.all(search.results.slice(0, PAGE).map((r) => r.data()));
   for (const item of items) {
     const li = element("li", { class: "ap-card" });
     const h2 = element("h2", { class: "ap-card__title" });
