@@ -166,7 +166,8 @@ def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unu
     assert b"queued@airpur.example" in queued
     assert smtp.to("queued@airpur.example", timeout=0.5) == []
 
-    assert send_queued(app, min_age=0)[:2] == (0, 1)  # the mail server is still down
+    sent, left, _ = send_queued(app, min_age=0)  # the mail server is still down (the bucket is
+    assert sent == 0 and left >= 1                  # shared: other tests' mails may be queued too)
     assert s3.client().head_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")
     # What cron runs in production, with the mail server back: a receipt queued a moment ago is
     # left to the form service that queued it (it may be sending it), an older one is sent.
