@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health)
     app.jinja_env.filters.update(fdatetime=french_datetime, filesize=french_size, answer=receipts.show_answer)
     app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes,
-                                 accept_attr=accept_attr)
+                                 accept_attr=accept_attr, autocomplete=autocomplete)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(CatalogueUnavailable, catalogue_down)
@@ -56,6 +56,21 @@ def init_app(app: Flask) -> None:
         return {"SITENAME": config["SITENAME"], "SITESUBTITLE": config["SITESUBTITLE"],
                 "PUBLISHER_NAME": config["PUBLISHER_NAME"], "SITE": config["SITE_URL"].rstrip("/"),
                 "STATIC": "/theme"}
+
+
+# The browser's autofill purpose of a field (WCAG 1.3.5, RGAA 11.13): by type, else by these
+# field names, which the staff guide recommends for forms that ask who is answering.
+AUTOCOMPLETE_BY_TYPE = {"email": "email", "tel": "tel", "url": "url"}
+AUTOCOMPLETE_BY_NAME = {
+    "prenom": "given-name", "nom": "family-name", "nom_contact": "name", "nom_responsable": "name",
+    "nom_complet": "name", "raison_sociale": "organization", "nom_structure": "organization",
+    "organisation": "organization", "fonction": "organization-title", "adresse": "street-address",
+    "code_postal": "postal-code", "commune": "address-level2", "ville": "address-level2", "pays": "country-name",
+}
+
+
+def autocomplete(field) -> str | None:
+    return AUTOCOMPLETE_BY_TYPE.get(field.type) or (AUTOCOMPLETE_BY_NAME.get(field.name) if field.type == "text" else None)
 
 
 def accept_attr(field) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from formhelpers import catalogue_with, iso_in
@@ -21,6 +23,10 @@ def test_form_page_shows_the_call_and_its_fields_in_the_theme(client):
     assert "Formats acceptés : PDF, OpenDocument texte, Word ; 5 Mo au maximum." in html
     assert 'accept=".pdf,.odt,.docx,' in html
     assert 'enctype="multipart/form-data"' in html and 'name="_csrf"' in html
+    # Autofill purposes (WCAG 1.3.5): by type, and by the recommended field names.
+    for name, purpose in (("raison_sociale", "organization"), ("email", "email"), ("telephone", "tel")):
+        assert re.search(rf'<input [^>]*name="{name}"[^>]* autocomplete="{purpose}"', html), name
+    assert not re.search(r'name="solution"[^>]*autocomplete', html)
     with client.get("/theme/css/main.css") as css:
         assert css.status_code == 200
 
@@ -28,6 +34,7 @@ def test_form_page_shows_the_call_and_its_fields_in_the_theme(client):
 def test_citizen_consultation_has_its_own_simpler_form(client):
     html = client.get("/appels/consultation-velo/repondre").text
     assert 'name="avis"' in html and 'name="commune"' in html
+    assert re.search(r'<input [^>]*name="commune"[^>]* autocomplete="address-level2"', html)
     assert "siret" not in html.lower() and "raison_sociale" not in html
 
 
