@@ -100,7 +100,7 @@ def check_upload(field: FormField, storage_file) -> Upload | None:
     """The checked attachment of a file field (a werkzeug FileStorage or None), or Invalid."""
     if storage_file is None or not storage_file.filename:
         if field.required:
-            raise Invalid(f"Joignez le fichier « {field.label} ».")
+            raise Invalid("Joignez ce fichier.")
         return None
     limit = max_bytes(field)
     data = storage_file.stream.read(limit + 1)

@@ -139,17 +139,17 @@ def check_field(field: FormField, form):
         if any(c not in field.choices for c in chosen):
             raise Invalid("Choisissez parmi les réponses proposées.")
         if field.required and not chosen:
-            raise Invalid(f"Choisissez au moins une réponse pour « {field.label} ».")
+            raise Invalid("Choisissez au moins une réponse.")
         return [c for c in field.choices if c in chosen]
     if field.type == "checkbox":
         ticked = form.get(field.name) == CHECKBOX_VALUE
         if field.required and not ticked:
-            raise Invalid(f"Cochez la case « {field.label} » pour continuer.")
+            raise Invalid("Cochez cette case pour continuer.")
         return ticked
     text = clean_text(form.get(field.name, ""), field, multiline=field.type == "textarea")
     if not text:
         if field.required:
-            raise Invalid(f"Renseignez le champ « {field.label} ».")
+            raise Invalid("Renseignez ce champ.")
         return None
     check = CHECKS.get(field.type)
     return check(text, field) if check else text

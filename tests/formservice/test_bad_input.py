@@ -99,7 +99,7 @@ def refused(response, field: str, message: str):
     ("nom", "Ada\x00Lovelace", "caractères invisibles"),
     ("message", "ligne\x1b[31m", "caractères invisibles"),
     ("nom", "Ada\nLovelace", "caractères invisibles"),
-    ("nom", "", "Renseignez le champ « Nom »"),
+    ("nom", "", '<a href="#champ-nom">Nom : Renseignez ce champ.</a>'),
 ])
 def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value, message):
     answers = {**VALID, field: value, "piece": (PDF, "cv.pdf")}
@@ -112,7 +112,7 @@ def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value
 
 def test_unknown_multiselect_choice_and_unticked_box_are_refused(person):
     page = refused(person.send({**VALID, "secteurs": ["Air", "Feu"], "accord": None}), "secteurs", "réponses proposées")
-    assert 'href="#champ-accord"' in page and "Cochez la case" in page
+    assert 'href="#champ-accord"' in page and "Cochez cette case pour continuer." in page
     assert re.search(r'<input type="checkbox" id="champ-secteurs" name="secteurs" value="Air" checked>', page)
 
 
