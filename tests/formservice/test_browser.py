@@ -53,6 +53,8 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     type_into(page, "Adresse électronique", "navigateur@airpur.example")
     field(page, "Taille de la structure").select_option("Startup")
     type_into(page, "Votre solution", "Un capteur qui tient dans la main.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Il se recharge au soleil.")
     field(page, "Dossier de réponse").set_input_files(
         files=[{"name": "dossier.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     field(page, "J'accepte le traitement").focus()
@@ -65,6 +67,9 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     digest = hashlib.sha256(PDF).hexdigest()
     expect(page.locator("table")).to_contain_text(digest)
     expect(page.locator("main")).to_contain_text("Navigateur SAS")
+    # A multi-line answer keeps its lines on the receipt.
+    answer = page.locator(".ap-answers dd").filter(has_text="Un capteur")
+    assert answer.inner_text() == "Un capteur qui tient dans la main.\nIl se recharge au soleil."
     assert_accessible(page)
 
     [mail] = smtp.to("navigateur@airpur.example")
