@@ -19,6 +19,7 @@ from .catalogue import Catalogue
 from .mail import Mailer, Outbox, SMTPMailer
 from .settings import DEVELOPMENT_SECRET, defaults
 from .storage import S3Storage, Storage
+from .uploads import READ_THROUGH, AnswerRequest
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -40,12 +41,13 @@ def services(app: Flask | None = None) -> Services:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
+    app.request_class = AnswerRequest
     app.config.update(defaults())
     app.config.from_prefixed_env("FORMSERVICE")
     app.config.update(config or {})
     _check_secret(app)
     app.config.update(
-        MAX_CONTENT_LENGTH=int(app.config["MAX_TOTAL_MB"] * MB) + MB,
+        MAX_CONTENT_LENGTH=int(app.config["MAX_TOTAL_MB"] * MB * READ_THROUGH) + MB,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(app.config["SECURE_COOKIES"]),
         WTF_CSRF_FIELD_NAME="_csrf",

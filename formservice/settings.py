@@ -44,7 +44,8 @@ SETTINGS = (
     Setting("MAIL_FROM", "Appels d'innovation de Rivebelle <ne-pas-repondre@rivebelle.example>",
             "Sender of receipts."),
     Setting("RECEIPT_PREFIX", "RVB", "First part of the short submission number (RVB-2026-7K3QXM)."),
-    Setting("MAX_TOTAL_MB", 60, "Largest request accepted (all files together), in MB."),
+    Setting("MAX_TOTAL_MB", 60, "Most bytes of files in one answer, all together, in MB (up to four times "
+            "more, the form comes back with the typed values; beyond, the request is refused unread)."),
     Setting("MAX_FILES", 10, "Most attachments accepted in one submission."),
     Setting("RATE_LIMIT", 20, "Submissions accepted per address and window (0 = no limit)."),
     Setting("RATE_WINDOW_SECONDS", 3600, "Window of the rate limit, in seconds."),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+
+from flask import Request, current_app
 
 from generator.dates import french_size
 from generator.schema import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, FILE_FORMATS, FormField
@@ -23,6 +26,44 @@ MB = 1024 * 1024
 # The first directory of each Office Open XML format inside its ZIP.
 _OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 _OPENDOCUMENT = {"odt", "ods", "odp"}
+
+
+# A request up to this many times FORMSERVICE_MAX_TOTAL_MB is read through, so that a person whose
+# files are too large together gets the form back with what they typed; a larger one is refused
+# before its body is read, with a page that cannot keep the values.
+READ_THROUGH = 4
+
+
+class CappedSpool(tempfile.SpooledTemporaryFile):
+    """An uploaded file's bytes up to `cap`; the rest is counted, not kept."""
+
+    def __init__(self, cap: int):
+        super().__init__(max_size=500 * 1024, mode="w+b")
+        self.cap = cap
+        self.received = 0
+
+    def write(self, data) -> int:
+        room = self.cap - self.received
+        if room > 0:
+            super().write(data[:room])
+        self.received += len(data)
+        return len(data)
+
+
+class AnswerRequest(Request):
+    """Flask's request, with file parts spooled in CappedSpool (at most the total limit + 1 byte)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return CappedSpool(total_limit() + 1)
+
+
+def total_limit() -> int:
+    return int(current_app.config["MAX_TOTAL_MB"] * MB)
+
+
+def received_bytes(files) -> int:
+    """How many bytes of files the request brought, whether kept or not."""
+    return sum(getattr(f.stream, "received", 0) for f in files)
 
 
 def _zip_format(data: bytes) -> str | None:

@@ -22,7 +22,7 @@ from . import ratelimit, receipts, services, submissions
 from .catalogue import CatalogueCall, CatalogueUnavailable
 from .mail import MailUnavailable
 from .storage import StorageUnavailable
-from .uploads import accepted_formats, check_upload, formats_label, max_bytes
+from .uploads import accepted_formats, check_upload, formats_label, max_bytes, received_bytes, total_limit
 from .validation import Invalid, check_field, shown_value
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class Attempt:
     def render(self, status: int = 200):
         labels = {f.name: f.label for f in self.call.fields}
         return render_template("form.html", call=self.call, values=self.values, errors=self.errors,
+                               total_limit=french_size(total_limit()),
                                error_list=[(n, labels.get(n, ""), m) for n, m in self.errors.items()],
                                notice=self.notice, form_token=self.form_token,
                                has_file_fields=any(f.type == "file" for f in self.call.fields),
@@ -141,6 +142,8 @@ def submit(call: CatalogueCall):
     file_fields = {f.name for f in call.fields if f.type == "file"}
     if len(file_parts) > config["MAX_FILES"] or any(name not in file_fields for name in request.files):
         attempt.notice = "too_many_files"
+    elif received_bytes(file_parts) > total_limit():
+        attempt.notice = "too_large"
     for field in call.fields:
         try:
             if field.type == "file":
@@ -155,7 +158,7 @@ def submit(call: CatalogueCall):
         except Invalid as exc:
             attempt.errors[field.name] = str(exc)
     if attempt.errors or attempt.notice:
-        return attempt.render(422)
+        return attempt.render(413 if attempt.notice == "too_large" else 422)
 
     email_field = call.email_field
     email = answers_.get(email_field.name) if email_field else None
@@ -247,8 +250,7 @@ def csrf_failed(error: CSRFError):
 
 
 def too_large(error):
-    return notice("too_large", 413, limit=french_size(current_app.config["MAX_TOTAL_MB"] * 1024 * 1024),
-                  back=request.path)
+    return notice("too_large", 413, limit=french_size(total_limit()), back=request.path)
 
 
 def catalogue_down(error):

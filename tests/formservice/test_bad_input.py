@@ -168,7 +168,19 @@ def test_a_file_over_its_size_limit_is_refused_next_to_its_field(person):
     refused(person.send({**VALID, "piece": (big, "gros.pdf")}), "piece", "Le fichier dépasse 10 ko")
 
 
-def test_files_over_the_total_limit_get_a_clear_page_not_a_raw_413(person):
+def test_files_over_the_total_limit_come_back_with_the_values_kept(person, s3):
+    # 0.05 MB in all for this form; the annexe alone is within its own limit (10 MB).
+    response = person.send({**VALID, "nom": "Grace", "annexe": (PDF + b"0" * 60 * 1024, "lourde.pdf")})
+    assert response.status_code == 413
+    page = html.unescape(response.text)
+    assert "Fichiers trop volumineux" in page and "l'ensemble des fichiers joints dépasse 51 ko" in page
+    assert 'value="Grace"' in page and 'value="ada@example.org"' in page
+    assert "choisissez-les à nouveau" in page and 'name="_form"' in page
+    assert list(storage.iter_records(storage.S3Storage(s3.bucket), person.slug)) == []
+
+
+def test_a_request_far_over_the_total_limit_gets_a_clear_page_not_a_raw_413(person):
+    # Beyond four times the total, the body is not even read: a page, without the values.
     response = person.send({**VALID, "annexe": (PDF + b"0" * (2 * 1024 * 1024), "enorme.pdf")})
     assert response.status_code == 413
     page = html.unescape(response.text)
