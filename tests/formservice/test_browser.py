@@ -43,6 +43,8 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     page.keyboard.press("Enter")
     summary = page.locator(".ap-error-summary")
     expect(summary).to_contain_text("Adresse électronique : Saisissez une adresse électronique valide")
+    expect(summary).to_be_focused()  # what to fix is where the person (and their screen reader) lands
+    assert page.title().startswith("Erreur – ")
     expect(field(page, "Raison sociale")).to_have_value("Navigateur SAS")
     assert_accessible(page)
 

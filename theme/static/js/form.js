@@ -1,5 +1,6 @@
-// A file over its limit is caught before it is sent, so nobody waits for an upload that would be
-// refused; the form service checks every limit again. Without JavaScript the server says it.
+// The answer form: focus on what to fix when it comes back, and files over their limit caught
+// before they are sent, so nobody waits for an upload that would be refused (the form service
+// checks every limit again; without JavaScript the server says it).
 const form = document.querySelector("form[data-max-total]");
 
 function flag(input, text) {
@@ -12,6 +13,10 @@ function flag(input, text) {
   input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") || ""} ${message.id}`.trim());
   input.setAttribute("aria-invalid", "true");
 }
+
+// A form that came back with errors: bring the person (and their screen reader) to what to fix.
+const problem = document.querySelector(".ap-notice[role=alert], .ap-error-summary");
+if (problem) problem.focus();
 
 if (form) {
   form.addEventListener("submit", (event) => {
