@@ -12,7 +12,7 @@ Each row also gives the CPU time per operation of gunicorn (all workers), Seawee
 process (the clients and the mail sink), read from /proc: on a machine whose cores are shared by
 all three, that says where the time goes.
 
-    .venv/bin/python bench/bench_forms.py [--seconds 10] [--workers 4] [--threads 4]
+    .venv/bin/python bench/bench_forms.py [--seconds 10] [--clients 1,8,16] [--workers 4] [--threads 4]
 """
 
 from __future__ import annotations

@@ -265,8 +265,9 @@ def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename
                     export.last = max(export.last or moment, moment)
                     export.count += 1
                     folder_name = f"{safe_name(record['number'], 30)}_{safe_name(applicant(call, record))}"
-                    for f in record.get("files") or ():
-                        path = f"{folder_name}/{safe_name(posixpath.basename(f['key']), 120)}"
+                    for n, f in enumerate(record.get("files") or (), 1):
+                        # The name the applicant gave (made safe), numbered in the order of the form.
+                        path = f"{folder_name}/{n}-{safe_name(f.get('name') or posixpath.basename(f['key']), 120)}"
                         copy_into(archive, path, storage, f, small.get(f["key"]), moment)
                         sums.write(f"{f['sha256']}  {path}\n")
                         export.files += 1

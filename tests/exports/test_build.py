@@ -90,6 +90,9 @@ def test_zip_holds_every_file_with_its_hash(world, storage, closed_call, now, tm
             assert folder.startswith(record["number"] + "_")
             assert hashlib.sha256(archive.read(path)).hexdigest() == file["sha256"]
         assert any(p.startswith(f"{r['number']}_Societe-Generale-d-Ecrans-R-D/") for r, _ in stored for p in names)
+        first = next(r for r, _ in stored if len(r["files"]) == 2)
+        assert {p.split("/", 1)[1] for p in names if p.startswith(first["number"] + "_")} == {
+            "1-dossier-reponse.pdf", "2-annexe.pdf"}
         assert all(".." not in p.split("/") and not p.startswith("/") for p in names)
 
 
