@@ -1,4 +1,6 @@
-"""Shared fixtures: the fixture catalogue built once per session, and Chromium for browser tests."""
+"""Shared fixtures: the fixture catalogue built once per session, Chromium for browser tests, and one
+real SeaweedFS and SMTP server for every test that stores or mails (tests keep to their own slugs
+and addresses, since the bucket and the inbox are shared)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 
 from generator.cli import build_site
 
-from .servers import static_site
+from .servers import seaweedfs, smtp_server, static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
@@ -25,6 +27,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory):
+    """A real SeaweedFS; the AWS_* variables point boto3 at it for the whole session."""
+    with seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")), "appels-test") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    with smtp_server() as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Fixtures of the export tests: a real SeaweedFS, a real SMTP server, and calls written to a small
-catalogue (api/calls.json shape) with submissions stored the way the form service stores them."""
+"""Fixtures of the export tests (on the session's SeaweedFS and SMTP server, tests/conftest.py): calls
+written to a small catalogue (api/calls.json shape) with submissions stored the way the form service
+stores them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pytest
 from formservice.mail import SMTPMailer
 from formservice.settings import defaults
 from formservice.storage import S3Storage, file_key, record_key
-from tests.servers import seaweedfs, smtp_server
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 FIELDS = [
@@ -27,18 +27,6 @@ FIELDS = [
     {"name": "dossier", "label": "Dossier de réponse", "type": "file"},
     {"name": "consentement", "label": "J'accepte le règlement", "type": "checkbox"},
 ]
-
-
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory):
-    with seaweedfs(str(tmp_path_factory.mktemp("seaweedfs-exports")), "appels-exports") as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def smtp():
-    with smtp_server() as inbox:
-        yield inbox
 
 
 @pytest.fixture

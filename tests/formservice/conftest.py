@@ -1,4 +1,5 @@
-"""Fixtures of the form service tests: a real SeaweedFS, a real SMTP server, a built fixture site.
+"""Fixtures of the form service tests (on the session's SeaweedFS and SMTP server, tests/conftest.py):
+the app, a served fixture site.
 
 The form service judges deadlines by its own clock: the fixture calls close in 2027, so they are open
 today; tests about closed or late answers write a small catalogue with dates relative to now.
@@ -17,24 +18,11 @@ from formhelpers import SECRET, Answering
 
 from formservice import create_app, embedded
 from generator.cli import build_site
-from tests.servers import seaweedfs, smtp_server, static_site
+from tests.servers import static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "site")
 FIXTURE_NOW = "2026-11-28T12:00:00+01:00"
-
-
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory):
-    """A real SeaweedFS; the AWS_* variables point boto3 at it for the whole session."""
-    with seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")), "appels-test") as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def smtp():
-    with smtp_server() as inbox:
-        yield inbox
 
 
 @pytest.fixture(scope="session")
