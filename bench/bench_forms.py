@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 from formservice import embedded
 

@@ -63,7 +63,7 @@ def total_limit() -> int:
 
 def received_bytes(files) -> int:
     """How many bytes of files the request brought, whether kept or not."""
-    return sum(getattr(f.stream, "received", 0) for f in files)
+    return sum(f.stream.received for f in files)
 
 
 def _zip_format(data: bytes) -> str | None:
