@@ -75,7 +75,7 @@ def calls_command() -> list[str]:
     script = os.path.join(os.path.dirname(sys.executable), "calls")
     if os.path.exists(script):
         return [script]
-    return [sys.executable, "-c", "from generator.cli import main; main()"]
+    return [sys.executable, "-c", "from calls_cli import main; main()"]
 
 
 def hugo_binary() -> str:

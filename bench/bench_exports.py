@@ -28,42 +28,41 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from formservice import embedded  # noqa: E402
-from formservice.catalogue import CatalogueCall  # noqa: E402
+from calls_cli import local as embedded  # noqa: E402
+from callmodel.schema import Call, FormField, SubmissionSpec  # noqa: E402
+from formservice import submission  # noqa: E402
 from formservice.exports import AHEAD  # noqa: E402
-from formservice.storage import S3Storage, file_key, record_key  # noqa: E402
+from formservice.storage import S3Storage, record_key  # noqa: E402
+from formservice.uploads import Upload  # noqa: E402
 
-FIELDS = [{"name": "raison_sociale", "label": "Raison sociale", "type": "text"},
-          {"name": "email", "label": "Adresse électronique", "type": "email"},
-          {"name": "solution", "label": "Votre solution", "type": "textarea"},
-          {"name": "dossier", "label": "Dossier", "type": "file"}]
+FIELDS = tuple(FormField(name, label, kind) for name, label, kind in (
+    ("raison_sociale", "Raison sociale", "text"), ("email", "Adresse électronique", "email"),
+    ("solution", "Votre solution", "textarea"), ("dossier", "Dossier", "file")))
 
 
-def call_record(slug: str) -> dict:
-    return {"slug": slug, "title": slug, "type": "appel-a-solutions", "partner_name": "Bench",
-            "opens": "2026-01-01T09:00:00+01:00", "closes": "2026-06-01T12:00:00+02:00",
-            "timezone": "Europe/Paris", "fields": FIELDS, "exports_to": ["bench@example.org"]}
+def bench_call(slug: str) -> Call:
+    return Call(slug=slug, title=slug, type="appel-a-solutions", partner="bench", partner_name="Bench", summary="",
+                published=dt.date(2026, 1, 1), opens=dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc),
+                closes=dt.datetime(2026, 6, 1, 10, tzinfo=dt.timezone.utc),
+                submission=SubmissionSpec(fields=FIELDS, exports_to=("bench@example.org",)))
 
 
 def seed(storage: S3Storage, slug: str, count: int, size: int, threads: int = 16) -> list[tuple[str, str]]:
     """Store `count` submissions; their (record key, file key)."""
     payload = secrets.token_bytes(size)
     start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    call = bench_call(slug)
 
     def one(n: int) -> str:
+        """Through the form service's own `store`: the record exactly as an answer leaves it."""
         sub_id = secrets.token_hex(16)
-        data = n.to_bytes(4, "big") + payload[4:]
-        key = file_key(slug, sub_id, hashlib.sha256(data).hexdigest(), "dossier.pdf")
-        storage.put(key, data, content_type="application/pdf")
-        record = {"id": sub_id, "number": f"RVB-2026-{n:06d}", "slug": slug, "title": slug,
-                  "received_at": (start + dt.timedelta(seconds=n)).isoformat().replace("+00:00", "Z"),
-                  "answers": {"raison_sociale": f"Entreprise {n}", "email": f"c{n}@example.org",
-                              "solution": "Une solution décrite en quelques lignes. " * 10},
-                  "files": [{"field": "dossier", "name": "dossier.pdf", "key": key, "size": len(data),
-                             "sha256": "0" * 64, "content_type": "application/pdf"}], "email": f"c{n}@example.org"}
-        storage.put(record_key(slug, sub_id), json.dumps(record).encode(), content_type="application/json",
-                    if_none_match=True)
-        return record_key(slug, sub_id), key
+        data = b"%PDF-" + n.to_bytes(4, "big") + payload[9:]
+        upload = Upload("dossier", "dossier.pdf", data, "pdf", hashlib.sha256(data).hexdigest())
+        answers = {"raison_sociale": f"Entreprise {n}", "email": f"c{n}@example.org",
+                   "solution": "Une solution décrite en quelques lignes. " * 10}
+        stored = submission.store(storage, call, sub_id, answers, [upload], email=answers["email"], build={},
+                                  prefix="RVB", now=start + dt.timedelta(seconds=n))
+        return record_key(slug, sub_id), stored.files[0].key
 
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(count)))
@@ -88,7 +87,7 @@ def measure(args) -> None:
     from formservice.exports import build_export
 
     storage = S3Storage(os.environ["FORMSERVICE_BUCKET"])
-    call = CatalogueCall.from_record(call_record(args.measure))
+    call = bench_call(args.measure)
     if args.trace:
         tracemalloc.start()
     started = time.perf_counter()

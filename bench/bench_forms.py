@@ -1,6 +1,6 @@
 """Form submissions per second and latency, against raw boto3 PUTs of the same bytes.
 
-Starts its own SeaweedFS and mail sink (formservice.embedded), runs the form service under
+Starts its own SeaweedFS and mail sink (calls_cli.local), runs the form service under
 gunicorn, then for 1, 8 and 16 concurrent clients: each client opens the form (GET: CSRF and form
 tokens) and posts an answer with a 1 MB PDF, waiting for the 303 to the receipt. In the same run,
 the same number of threads PUT the same bytes with boto3 (the anchor), then PUT the same bytes and
@@ -18,6 +18,7 @@ all three, that says where the time goes.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -30,7 +31,9 @@ import tempfile
 import threading
 import time
 
-from formservice import embedded
+from calls_cli import local as embedded
+from callmodel.record import catalogue_json
+from callmodel.schema import Call, FormField, SubmissionSpec
 
 FIELDS = [
     {"name": "raison_sociale", "label": "Raison sociale", "type": "text", "required": True, "max_length": 120},
@@ -45,11 +48,15 @@ PDF = b"%PDF-1.4\n" + os.urandom(1024 * 1024 - 9)
 
 
 def catalogue(path: str) -> None:
-    call = {"slug": "bench", "title": "Banc d'essai", "type": "appel-a-solutions", "partner_name": "Banc",
-            "opens": "2020-01-01T00:00:00+01:00", "closes": "2099-01-01T00:00:00+01:00",
-            "timezone": "Europe/Paris", "url": "", "submit_url": "", "external_url": None, "fields": FIELDS}
-    with open(path, "w") as out:
-        json.dump({"build": {"commit": "bench"}, "calls": [call]}, out)
+    """One open call, written with the calls.json codec."""
+    opens = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    call = Call(slug="bench", title="Banc d'essai", type="appel-a-solutions", partner="banc", partner_name="Banc",
+                summary="", published=opens.date(), opens=opens, closes=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc),
+                submission=SubmissionSpec(fields=tuple(FormField.from_dict(f) for f in FIELDS),
+                                          exports_to=("bench@example.org",)))
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(catalogue_json([call], site="http://127.0.0.1:8000", forms="http://127.0.0.1:5000", now=opens,
+                                 build={"commit": "bench", "modified": False}))
 
 
 def multipart(fields: dict, files: dict) -> tuple[bytes, str]:

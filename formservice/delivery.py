@@ -33,12 +33,13 @@ from email.utils import make_msgid
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from generator.dates import french_datetime
+from callmodel.french import french_datetime
+from callmodel.schema import MB, Call
 
-from .catalogue import CatalogueCall
-from .exports import Export, Progress, build_export, received, submission_ids
+from . import submission
+from .exports import Export, Progress, build_export
 from .mail import Mailer, MailUnavailable
-from .storage import Storage, read_record
+from .storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ REQUESTS = f"{EXPORTS}/_requests"  # slugs never start with "_": no clash with e
 SETTLE = dt.timedelta(minutes=5)
 # A `claimed` record older than this was left by a run that died (an export never takes that long).
 STALE = dt.timedelta(hours=6)
-MB = 1024 * 1024
 MAX_LINK_DAYS = 7  # SigV4 presigned URLs cannot live longer
 
 
@@ -63,9 +63,9 @@ def months_after(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
-def sealed(call: CatalogueCall, now: dt.datetime) -> bool:
+def sealed(call: Call, now: dt.datetime) -> bool:
     """True while answers may not reach the partner: open (or upcoming) and no digest chosen."""
-    return call.state(now) != "closed" and not call.digest
+    return call.status(now) != "closed" and not call.digest
 
 
 def mask(address: str) -> str:
@@ -82,7 +82,7 @@ def stamp(moment: dt.datetime) -> str:
 class Sending:
     """One export mail to send: which call, what kind, which submissions."""
 
-    call: CatalogueCall
+    call: Call
     kind: str  # "final", "digest", "manual" or "request"
     since: dt.datetime | None = None
     until: dt.datetime | None = None
@@ -180,7 +180,7 @@ def send_export(storage: Storage, mailer: Mailer, config: Mapping, sending: Send
             storage.put_file(key, export.zip, content_type="application/zip")
             link = storage.download_url(key, seconds=days * 86400, filename=os.path.basename(export.zip))
             expires = local + dt.timedelta(days=days)
-        message = export_message(export, sending, config, closed=call.state(now) == "closed", link=link,
+        message = export_message(export, sending, config, closed=call.status(now) == "closed", link=link,
                              link_expires=expires, zip_size=size)
         mailer.send(message)
     log.info("formservice: export %s of %s (%d submissions) sent to %d address(es)", sending.kind, call.slug,
@@ -201,7 +201,7 @@ class Report:
         return not self.unconfirmed and not self.failed
 
 
-def due(call: CatalogueCall, storage: Storage, *, now: dt.datetime, retention_months: int) -> tuple[str, Sending] | None:
+def due(call: Call, storage: Storage, *, now: dt.datetime, retention_months: int) -> tuple[str, Sending] | None:
     """What the schedule owes this call now: its final export, this period's digest, or nothing."""
     if not call.fields or not call.exports_to or call.closes is None:
         return None
@@ -209,7 +209,7 @@ def due(call: CatalogueCall, storage: Storage, *, now: dt.datetime, retention_mo
         if now < months_after(call.closes, retention_months):
             return "final", Sending(call, "final")
         return None
-    if call.state(now) != "open" or call.digest not in ("daily", "weekly"):
+    if call.status(now) != "open" or call.digest not in ("daily", "weekly"):
         return None
     local = now.astimezone(ZoneInfo(call.timezone))
     if call.digest == "daily":
@@ -273,16 +273,9 @@ def send_claimed(storage: Storage, mailer: Mailer, config: Mapping, what: str, s
     return True
 
 
-def any_new(storage: Storage, call: CatalogueCall, sending: Sending) -> bool:
-    tz = ZoneInfo(call.timezone)
-    for sub_id in submission_ids(storage, call.slug):
-        try:
-            moment = received(read_record(storage, call.slug, sub_id), tz)
-        except FileNotFoundError:
-            continue
-        if (not sending.since or moment >= sending.since) and moment < sending.until:
-            return True
-    return False
+def any_new(storage: Storage, call: Call, sending: Sending) -> bool:
+    return any((not sending.since or record.received_at >= sending.since) and record.received_at < sending.until
+               for record in submission.iter_submissions(storage, call.slug))
 
 
 def check_claim(storage: Storage, slug: str, what: str, report: Report, *, now: dt.datetime) -> None:
@@ -302,7 +295,7 @@ def check_claim(storage: Storage, slug: str, what: str, report: Report, *, now: 
         report.lines.append(f"{slug}: {what}: being sent by {record.get('host')} since {record['claimed_at']}")
 
 
-def request_export(storage: Storage, call: CatalogueCall, *, now: dt.datetime) -> str:
+def request_export(storage: Storage, call: Call, *, now: dt.datetime) -> str:
     """Queue a partner's request for `send_exports` (exports are too long to build inside a request)."""
     request_id = f"{stamp(now.astimezone(dt.timezone.utc))}-{uuid.uuid4().hex[:12]}"
     storage.put(f"{REQUESTS}/{call.slug}/{request_id}.json",
@@ -311,7 +304,7 @@ def request_export(storage: Storage, call: CatalogueCall, *, now: dt.datetime) -
     return request_id
 
 
-def send_exports(storage: Storage, mailer: Mailer, calls: Iterable[CatalogueCall], config: Mapping, *,
+def send_exports(storage: Storage, mailer: Mailer, calls: Iterable[Call], config: Mapping, *,
                  now: dt.datetime, host: str | None = None, progress: Progress | None = None) -> Report:
     """Everything the schedule owes: final exports, digests, and partners' queued requests."""
     host = host or socket.gethostname()

@@ -18,9 +18,7 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
-import json
 import os
-import posixpath
 import re
 import unicodedata
 import zipfile
@@ -35,10 +33,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from generator.dates import city
+from callmodel.french import city
+from callmodel.schema import Call
 
-from .catalogue import CatalogueCall
-from .storage import SUBMISSIONS, Storage
+from . import submission
+from .storage import Storage
+from .submission import StoredFile, Submission
 
 Progress = Callable[[int, int, str], None]
 
@@ -60,7 +60,7 @@ class Column:
 class Export:
     """What was built: the files, how many submissions, and the period they were received in."""
 
-    call: CatalogueCall
+    call: Call
     xlsx: str
     csv: str
     zip: str
@@ -82,27 +82,23 @@ def csv_text(text: str) -> str:
     return "'" + text if is_hostile(text) else text
 
 
-def safe_name(text: str, limit: int = 60) -> str:
-    """ASCII letters, digits, `.`, `_` and `-` only: a name every unzip tool and file system takes."""
+def portable_name(text: str, limit: int = 60) -> str:
+    """ASCII letters, digits, `.`, `_` and `-` only: a name every unzip tool and file system takes
+    (stricter than the stored name, formservice.uploads.safe_name, which keeps accents)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text).strip("-.")
     return cleaned[:limit].rstrip("-.") or "sans-nom"
 
 
-def received(record: dict, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.fromisoformat(record["received_at"].replace("Z", "+00:00")).astimezone(tz)
-
-
-def applicant(call: CatalogueCall, record: dict) -> str:
+def applicant(call: Call, record: Submission) -> str:
     """Who answered, for folder names: the first text answer of the form (organisation or name)."""
-    answers = record.get("answers") or {}
     for f in call.fields:
-        if f.type == "text" and answers.get(f.name):
-            return str(answers[f.name])
-    return (record.get("email") or "").split("@")[0]
+        if f.type == "text" and record.answers.get(f.name):
+            return str(record.answers[f.name])
+    return record.email.split("@")[0]
 
 
-def columns(call: CatalogueCall) -> list[Column]:
+def columns(call: Call) -> list[Column]:
     """Number, time of receipt, then every field in form order; a file field gives name, size, hash."""
     zone = city(call.timezone)
     found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20)]
@@ -117,18 +113,17 @@ def columns(call: CatalogueCall) -> list[Column]:
     return found
 
 
-def row(call: CatalogueCall, record: dict, tz: ZoneInfo) -> list:
+def row(call: Call, record: Submission, tz: ZoneInfo) -> list:
     """The row of one submission as Python values (text, numbers, dates, None for empty)."""
-    answers = record.get("answers") or {}
-    values: list = [record["number"], received(record, tz).replace(tzinfo=None)]
+    values: list = [record.number, record.received_at.astimezone(tz).replace(tzinfo=None)]
     for f in call.fields:
         if f.type == "file":
-            files = [x for x in record.get("files") or () if x["field"] == f.name]
-            values += [("; ".join(x["name"] for x in files) or None),
-                       (sum(x["size"] for x in files) if files else None),
-                       ("; ".join(x["sha256"] for x in files) or None)]
+            files = record.files_of(f.name)
+            values += [("; ".join(x.name for x in files) or None),
+                       (sum(x.size for x in files) if files else None),
+                       ("; ".join(x.sha256 for x in files) or None)]
             continue
-        value = answers.get(f.name)
+        value = record.answers.get(f.name)
         if f.type == "checkbox":
             value = "Oui" if value else "Non"
         elif f.type == "multiselect":
@@ -144,7 +139,7 @@ def row(call: CatalogueCall, record: dict, tz: ZoneInfo) -> list:
 class SheetWriter:
     """The XLSX (written row by row to a temporary file) and the CSV, side by side."""
 
-    def __init__(self, call: CatalogueCall, xlsx_path: str, csv_path: str):
+    def __init__(self, call: Call, xlsx_path: str, csv_path: str):
         self.xlsx_path = xlsx_path
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet(safe_sheet_title(call.title))
@@ -209,11 +204,6 @@ def safe_sheet_title(title: str) -> str:
     return re.sub(r"[\\/*?:\[\]]", " ", title)[:31].strip() or "Réponses"
 
 
-def submission_ids(storage: Storage, slug: str) -> list[str]:
-    prefix = f"{SUBMISSIONS}/{slug}/"
-    return [p[len(prefix):].rstrip("/") for p in storage.children(prefix)]
-
-
 def fetch_ahead(items: Iterable, fetch: Callable, ahead: int = AHEAD) -> Iterator:
     """`fetch(item)` for each item, in order, with at most `ahead` of them running in threads."""
     with ThreadPoolExecutor(max_workers=ahead) as pool:
@@ -226,7 +216,7 @@ def fetch_ahead(items: Iterable, fetch: Callable, ahead: int = AHEAD) -> Iterato
             yield pending.popleft().result()
 
 
-def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename: str | None = None,
+def build_export(storage: Storage, call: Call, folder: str, *, basename: str | None = None,
                  since: dt.datetime | None = None, until: dt.datetime | None = None,
                  progress: Progress | None = None) -> Export:
     """Write `<basename>.xlsx`, `.csv` and `.zip` into `folder` for the submissions received in
@@ -236,20 +226,16 @@ def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename
     os.makedirs(folder, exist_ok=True)
     export = Export(call, xlsx=os.path.join(folder, basename + ".xlsx"), csv=os.path.join(folder, basename + ".csv"),
                     zip=os.path.join(folder, basename + ".zip"), since=since, until=until)
-    ids = submission_ids(storage, call.slug)
+    ids = submission.submission_ids(storage, call.slug)
     total = len(ids)
     sums_path = export.zip + ".sha256.tmp"
 
     def fetch(sub_id: str):
-        try:
-            record = json.loads(storage.get(f"{SUBMISSIONS}/{call.slug}/{sub_id}/record.json"))
-        except FileNotFoundError:
-            return None
-        moment = received(record, tz)
-        if (since and moment < since) or (until and moment >= until):
+        record = submission.existing(storage, call.slug, sub_id)
+        if record is None or (since and record.received_at < since) or (until and record.received_at >= until):
             return None
         # Small attachments are read here, ahead; larger ones are streamed by the writer below.
-        small = {f["key"]: storage.get(f["key"]) for f in record.get("files") or () if f["size"] <= CHUNK}
+        small = {f.key: storage.get(f.key) for f in record.files if f.size <= CHUNK}
         return record, small
 
     sheets = SheetWriter(call, export.xlsx, export.csv)
@@ -260,16 +246,16 @@ def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename
                 if fetched is not None:
                     record, small = fetched
                     sheets.append(row(call, record, tz))
-                    moment = received(record, tz)
+                    moment = record.received_at.astimezone(tz)
                     export.first = min(export.first or moment, moment)
                     export.last = max(export.last or moment, moment)
                     export.count += 1
-                    folder_name = f"{safe_name(record['number'], 30)}_{safe_name(applicant(call, record))}"
-                    for n, f in enumerate(record.get("files") or (), 1):
+                    folder_name = f"{portable_name(record.number, 30)}_{portable_name(applicant(call, record))}"
+                    for n, f in enumerate(record.files, 1):
                         # The name the applicant gave (made safe), numbered in the order of the form.
-                        path = f"{folder_name}/{n}-{safe_name(f.get('name') or posixpath.basename(f['key']), 120)}"
-                        copy_into(archive, path, storage, f, small.get(f["key"]), moment)
-                        sums.write(f"{f['sha256']}  {path}\n")
+                        path = f"{folder_name}/{n}-{portable_name(f.name, 120)}"
+                        copy_into(archive, path, storage, f, small.get(f.key), moment)
+                        sums.write(f"{f.sha256}  {path}\n")
                         export.files += 1
                 if progress:
                     progress(done, total, call.slug)
@@ -288,16 +274,16 @@ def build_export(storage: Storage, call: CatalogueCall, folder: str, *, basename
     return export
 
 
-def copy_into(archive: zipfile.ZipFile, path: str, storage: Storage, file: dict, data: bytes | None,
+def copy_into(archive: zipfile.ZipFile, path: str, storage: Storage, file: StoredFile, data: bytes | None,
               moment: dt.datetime) -> None:
     """One attachment into the ZIP, dated when it was received: the bytes already read, or the
     object streamed in chunks."""
     info = zipfile.ZipInfo(path, date_time=moment.timetuple()[:6])
     info.compress_type = zipfile.ZIP_STORED
-    with archive.open(info, "w", force_zip64=file["size"] > 2**31 - 1) as entry:
+    with archive.open(info, "w", force_zip64=file.size > 2**31 - 1) as entry:
         if data is not None:
             entry.write(data)
             return
-        with storage.open(file["key"]) as body:
+        with storage.open(file.key) as body:
             while chunk := body.read(CHUNK):
                 entry.write(chunk)

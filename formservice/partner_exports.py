@@ -14,7 +14,8 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, render_template, request
 
-from . import delivery, ratelimit, services
+from . import delivery, ratelimit
+from .services import services
 from .storage import StorageUnavailable
 from .views import notice, now
 
@@ -37,7 +38,7 @@ def page(kind: str, call, status: int = 200):
 @partner_exports.route("/appels/<slug>/export", methods=["GET", "POST"])
 def request_export(slug):
     call = services().catalogue.get(slug)
-    if call is None or not call.fields or call.external_url:
+    if call is None or not call.answered_here:
         return notice("unknown", 404)
     moment = now()
     if not call.exports_to:

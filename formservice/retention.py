@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .catalogue import CatalogueCall
+from callmodel.schema import Call
+
 from .delivery import EXPORTS, REQUESTS, months_after
 from .storage import SUBMISSIONS, Storage
 
@@ -20,7 +21,7 @@ from .storage import SUBMISSIONS, Storage
 class Expired:
     """One call past its retention, and every object of it to delete."""
 
-    call: CatalogueCall
+    call: Call
     until: dt.datetime
     keys: list[str]
 
@@ -29,7 +30,7 @@ class Expired:
         return sum(1 for k in self.keys if k.startswith(SUBMISSIONS + "/") and k.endswith("/record.json"))
 
 
-def plan(storage: Storage, calls: Iterable[CatalogueCall], *, now: dt.datetime, months: int) -> list[Expired]:
+def plan(storage: Storage, calls: Iterable[Call], *, now: dt.datetime, months: int) -> list[Expired]:
     found = []
     for call in calls:
         if call.closes is None:
@@ -46,7 +47,7 @@ def plan(storage: Storage, calls: Iterable[CatalogueCall], *, now: dt.datetime, 
     return found
 
 
-def unknown_slugs(storage: Storage, calls: Iterable[CatalogueCall]) -> list[str]:
+def unknown_slugs(storage: Storage, calls: Iterable[Call]) -> list[str]:
     """Calls with stored submissions that the catalogue no longer has: kept, for a person to decide."""
     known = {c.slug for c in calls}
     prefix = SUBMISSIONS + "/"

@@ -14,19 +14,15 @@ Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
     exports/<slug>/...                                          exports sent to partners and what
                                                                was sent when (formservice.delivery)
 
-A submission exists once its record.json exists: exports (`iter_records`) only read records, so
-a submission whose files were written but whose record was not is never seen. The record holds:
-id, number, slug, title, received_at (UTC ISO), received_at_local (Europe/Paris display),
-build_commit, call_version (the call's `version` in calls.json: the commit its public history
-names), answers {field name: value}, labels {field name: label}, files [{field, name, key, size, sha256,
-content_type}], email, receipt_token, fingerprint.
+A submission exists once its record.json exists: readers only read records, so a submission whose
+files were written but whose record was not is never seen. What a record holds is
+formservice.submission.Submission.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from typing import BinaryIO, Iterator, Protocol
 
 import boto3
@@ -96,32 +92,25 @@ class Storage(Protocol):
         """A presigned GET address of the object, valid `seconds` (at most 7 days with SigV4)."""
 
 
-def iter_records(storage: Storage, slug: str) -> Iterator[dict]:
-    """Every complete submission of a call (its record), streamed one at a time."""
-    for prefix in storage.children(f"{SUBMISSIONS}/{slug}/"):
-        try:
-            yield json.loads(storage.get(prefix + "record.json"))
-        except FileNotFoundError:
-            continue
-
-
-def read_record(storage: Storage, slug: str, submission_id: str) -> dict:
-    return json.loads(storage.get(record_key(slug, submission_id)))
-
-
 _UNAVAILABLE = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError,
                 botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError,
                 botocore.exceptions.ProxyConnectionError)
 
 
 class S3Storage:
-    """S3 with path-style addressing; endpoint and credentials from boto3's AWS_* variables."""
+    """S3 with path-style addressing. Endpoint and credentials are given (the form service's
+    settings); None leaves them to boto3's own lookup (AWS_* variables, profiles)."""
 
-    def __init__(self, bucket: str, *, client=None, connect_timeout: float = 3, read_timeout: float = 30):
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, access_key: str | None = None,
+                 secret_key: str | None = None, region: str | None = None, client=None,
+                 connect_timeout: float = 3, read_timeout: float = 30):
         self.bucket = bucket
+        self.endpoint_url = endpoint_url
         # Checksums only where S3 requires them (boto3 would add a CRC32 to every PUT and check one
         # on every GET): attachments carry their SHA-256 instead, which the storage verifies.
-        self.client = client or boto3.client("s3", config=botocore.config.Config(
+        self.client = client or boto3.client(
+            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            region_name=region, config=botocore.config.Config(
             s3={"addressing_style": "path"}, signature_version="s3v4",  # presigned links: SigV4, 7 days at most
             request_checksum_calculation="when_required", response_checksum_validation="when_required",
             connect_timeout=connect_timeout, read_timeout=read_timeout,

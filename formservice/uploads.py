@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from flask import Request, current_app
 
-from generator.dates import french_size
-from generator.schema import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, FILE_FORMATS, FormField
+from callmodel.french import french_size
+from callmodel.schema import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, FILE_FORMATS, MB, FormField
 
 from .validation import Invalid
 
 NAME_MAX = 100
-MB = 1024 * 1024
 # The first directory of each Office Open XML format inside its ZIP.
 _OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 _OPENDOCUMENT = {"odt", "ods", "odp"}

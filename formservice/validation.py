@@ -12,7 +12,7 @@ import unicodedata
 import urllib.parse
 from decimal import Decimal, InvalidOperation
 
-from generator.schema import EMAIL_RE, FormField
+from callmodel.schema import EMAIL_RE, FormField
 
 CHECKBOX_VALUE = "oui"
 NUMBER_MAX_LENGTH = 30

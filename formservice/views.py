@@ -15,13 +15,17 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from generator.dates import french_datetime, french_size
-from generator.schema import FILE_FORMATS, SLUG_RE
+from callmodel import urls
+from callmodel.dates import utc_now
+from callmodel.french import french_datetime, french_size
+from callmodel.schema import FILE_FORMATS, SLUG_RE, Call
 
-from . import ratelimit, receipts, services, submissions
-from .catalogue import CatalogueCall, CatalogueUnavailable
+from . import ratelimit, receipts, submission, tokens
 from .mail import MailUnavailable
+from .published import CatalogueUnavailable, answer_state
+from .services import services
 from .storage import StorageUnavailable
+from .submission import Submission
 from .uploads import accepted_formats, check_upload, formats_label, max_bytes, received_bytes, total_limit
 from .validation import Invalid, check_field, shown_value
 
@@ -36,14 +40,25 @@ _ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """The service's clock: the time of receipt that counts (a test moves it with time-machine)."""
+    return utc_now()
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link to this service from its configured address (FORMSERVICE_URL), never from
+    the Host of a request: a forged Host must not put its own address in a mail we send."""
+    return urls.join(current_app.config["URL"], url_for(endpoint, **values).lstrip("/"))
+
+
+def call_page(call: Call) -> str:
+    return urls.call_url(current_app.config["SITE_URL"], call.slug)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(answers)
     app.register_blueprint(health)
     app.jinja_env.filters.update(fdatetime=french_datetime, filesize=french_size, answer=receipts.show_answer)
-    app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes,
+    app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes, call_page=call_page,
                                  accept_attr=accept_attr, autocomplete=autocomplete)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)
@@ -85,10 +100,10 @@ def notice(kind: str, status: int, **values):
 class Attempt:
     """One showing of the form: the call, the values to put back, the errors, a notice on top."""
 
-    def __init__(self, call: CatalogueCall, form=None, form_token: str | None = None):
+    def __init__(self, call: Call, form=None, form_token: str | None = None):
         self.call = call
         self.values = {f.name: shown_value(f, form) for f in call.fields if f.type != "file"} if form else {}
-        self.form_token = form_token or submissions.new_form_token(current_app.config["SECRET_KEY"])
+        self.form_token = form_token or tokens.new_form_token(current_app.config["SECRET_KEY"])
         self.errors: dict[str, str] = {}
         self.notice = ""
 
@@ -107,12 +122,12 @@ class Attempt:
                                honeypot=HONEYPOT, form_token_name=FORM_TOKEN), status
 
 
-@answers.route("/appels/<slug>/repondre", methods=["GET", "POST"])
+@answers.route("/" + urls.ANSWER.format(slug="<slug>"), methods=["GET", "POST"])
 def answer(slug):
     call = services().catalogue.get(slug)
     if call is None:
         return notice("unknown", 404)
-    state = call.state(now())
+    state = answer_state(call, now())
     if state == "closed" and request.method == "POST":
         attempt = Attempt(call, request.form)
         return render_template("notice.html", kind="late", call=call, values=attempt.values), 403
@@ -123,7 +138,7 @@ def answer(slug):
     return submit(call)
 
 
-def submit(call: CatalogueCall):
+def submit(call: Call):
     form = request.form
     config = current_app.config
     attempt = Attempt(call, form, form.get(FORM_TOKEN))
@@ -131,9 +146,9 @@ def submit(call: CatalogueCall):
         log.info("formservice: honeypot filled on %s from %s", call.slug, request.remote_addr)
         return notice("refused", 400, call=call)
     try:
-        sub_id = submissions.submission_id(config["SECRET_KEY"], call.slug, attempt.form_token)
-    except submissions.BadFormToken:
-        attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
+        sub_id = tokens.submission_id(config["SECRET_KEY"], call.slug, attempt.form_token)
+    except tokens.BadFormToken:
+        attempt.form_token = tokens.new_form_token(config["SECRET_KEY"])
         attempt.notice = "expired"
         return attempt.render(400)
 
@@ -170,13 +185,13 @@ def submit(call: CatalogueCall):
                                window=int(config["RATE_WINDOW_SECONDS"]), secret=config["SECRET_KEY"], now=now()):
             return notice("rate_limited", 429, call=call)
         try:
-            record = submissions.store(storage, call, sub_id, answers_, uploads, email=email,
-                                       build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=now())
+            record = submission.store(storage, call, sub_id, answers_, uploads, email=email,
+                                      build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=now())
         except FileExistsError:
-            record = submissions.existing(storage, call.slug, sub_id)
-            if record is None or record["fingerprint"] != submissions.fingerprint(answers_, uploads):
-                submissions.forget_unrecorded_files(storage, record, call.slug, sub_id, uploads)
-                attempt.form_token = submissions.new_form_token(config["SECRET_KEY"])
+            record = submission.existing(storage, call.slug, sub_id)
+            if record is None or record.fingerprint != submission.fingerprint(answers_, uploads):
+                submission.forget_unrecorded_files(storage, record, call.slug, sub_id, uploads)
+                attempt.form_token = tokens.new_form_token(config["SECRET_KEY"])
                 attempt.notice = "reused"
                 return attempt.render(409)
         else:
@@ -188,22 +203,22 @@ def submit(call: CatalogueCall):
     return redirect(receipt_url(record), 303)
 
 
-def receipt_url(record: dict, external: bool = False) -> str:
-    return url_for("answers.receipt", slug=record["slug"], sub_id=record["id"], token=record["receipt_token"],
-                   _external=external)
+def receipt_url(record: Submission) -> str:
+    return url_for("answers.receipt", slug=record.slug, sub_id=record.id, token=record.receipt_token)
 
 
-def send_receipt(call: CatalogueCall, record: dict) -> None:
+def send_receipt(call: Call, record: Submission) -> None:
     """Queue the receipt mail and let it go in the background; if it cannot even be queued (the
     record was stored a moment ago), try to send it right away rather than lose it."""
-    message = receipts.receipt_message(call, record, receipt_url(record, external=True))
+    link = public_url("answers.receipt", slug=record.slug, sub_id=record.id, token=record.receipt_token)
+    message = receipts.receipt_message(call, record, link)
     try:
-        services().outbox.deliver(message, record["id"])
+        services().outbox.deliver(message, record.id)
     except StorageUnavailable:
         try:
             services().mailer.send(message)
         except MailUnavailable:
-            log.exception("formservice: receipt mail of %s neither queued nor sent", record["id"])
+            log.exception("formservice: receipt mail of %s neither queued nor sent", record.id)
 
 
 @answers.get("/recu/<slug>/<sub_id>/<token>")
@@ -211,10 +226,10 @@ def receipt(slug, sub_id, token):
     if not SLUG_RE.match(slug) or not _ID_RE.match(sub_id):
         return notice("no_receipt", 404)
     try:
-        record = submissions.existing(services().storage, slug, sub_id)
+        record = submission.existing(services().storage, slug, sub_id)
     except StorageUnavailable:
         return notice("storage_down", 503)
-    if record is None or not hmac.compare_digest(record["receipt_token"].encode(), token.encode()):
+    if record is None or not hmac.compare_digest(record.receipt_token.encode(), token.encode()):
         return notice("no_receipt", 404)
     call = services().catalogue.get(slug)
     page = render_template("receipt.html", record=record, call=call, rows=receipts.answer_rows(call, record))
@@ -242,7 +257,7 @@ def csrf_failed(error: CSRFError):
     """An expired or missing CSRF token: the form comes back filled in, with a fresh token."""
     if request.endpoint == "answers.answer":
         call = services().catalogue.get(request.view_args["slug"])
-        if call is not None and call.state(now()) == "open":
+        if call is not None and answer_state(call, now()) == "open":
             attempt = Attempt(call, request.form, request.form.get(FORM_TOKEN))
             attempt.notice = "expired"
             return attempt.render(400)

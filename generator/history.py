@@ -14,12 +14,12 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 
-import click
+from callmodel import urls
+from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
+from callmodel.french import french_date, french_datetime
+from callmodel.schema import AUDIENCES, CALL_TYPES, CallHistory, Change, HistoryEntry
 
-from . import urls
-from .catalogue import FRONT_MATTER_RE, Registries, find_calls
-from .dates import DateError, french_date, french_datetime, parse_date, parse_datetime, zone
-from .schema import AUDIENCES, CALL_TYPES, DEFAULT_TIMEZONE
+from .reader import FRONT_MATTER_RE, Registries, find_calls
 from .source import Source
 
 CALL_FILE = "call.md"
@@ -88,6 +88,74 @@ def describe_changes(old: Version, new: Version, *, registries: Registries | Non
     if old.body != new.body:
         changes.append("Texte de l'appel modifié")
     return changes
+
+
+def changed_fields(old: Version, new: Version, *, old_folder: str = "", new_folder: str = "",
+                   updated_files=()) -> tuple[Change, ...]:
+    """The same changes as `describe_changes`, for programs: field, old and new value (ISO dates)."""
+    changes = []
+
+    def compare(name, before, after):
+        if before != after:
+            changes.append(Change(name, before, after))
+
+    if old_folder and new_folder and os.path.basename(old_folder) != os.path.basename(new_folder):
+        compare("slug", os.path.basename(old_folder), os.path.basename(new_folder))
+    for key in ("title", "summary", "type", "partner"):
+        compare(key, _text(old.get(key)) or None, _text(new.get(key)) or None)
+    compare("published", _iso_day(old.get("published")), _iso_day(new.get("published")))
+    for key, options in (("opens", {"date_only_time": dt.time(0, 0)}), ("closes", {}), ("questions_until", {})):
+        compare(key, _iso_moment(old.get(key), old.timezone, **options), _iso_moment(new.get(key), new.timezone, **options))
+    compare("timezone", old.timezone, new.timezone)
+    compare("budget", _text(old.get("budget")) or None, _text(new.get("budget")) or None)
+    for key in ("themes", "audiences"):
+        compare(key, [str(v) for v in _as_list(old.get(key))], [str(v) for v in _as_list(new.get(key))])
+    before, after = old.get("submission"), new.get("submission")
+    before, after = (before if isinstance(before, dict) else {}), (after if isinstance(after, dict) else {})
+    compare("submission", _mode(before), _mode(after))
+    if before and after:
+        for key in ("form", "external_url", "digest"):
+            compare(f"submission.{key}", before.get(key), after.get(key))
+        for key in ("fields", "exports_to"):  # long, or never published: only that they changed
+            if before.get(key) != after.get(key):
+                changes.append(Change(f"submission.{key}"))
+    docs_before, docs_after = _entries(old.get("documents"), "file"), _entries(new.get("documents"), "file")
+    compare("documents", [{"file": k, "title": _text(v.get("title"))} for k, v in docs_before.items()],
+            [{"file": k, "title": _text(v.get("title"))} for k, v in docs_after.items()])
+    changes += [Change(f"documents.{name}") for name in sorted(updated_files) if name in docs_after]
+    compare("questions", [{"question": _text(q), "answer": _text(e.get("answer"))}
+                          for q, e in _entries(old.get("questions"), "question").items()],
+            [{"question": _text(q), "answer": _text(e.get("answer"))}
+             for q, e in _entries(new.get("questions"), "question").items()])
+    compare("amendments", [_text(e.get("summary")) for e in _as_list(old.get("amendments")) if isinstance(e, dict)],
+            [_text(e.get("summary")) for e in _as_list(new.get("amendments")) if isinstance(e, dict)])
+    if old.body != new.body:
+        changes.append(Change("body"))
+    return tuple(changes)
+
+
+def _mode(submission: dict) -> str | None:
+    if not submission:
+        return None
+    return "external_url" if submission.get("external_url") else "form"
+
+
+def _iso_day(value):
+    if value is None:
+        return None
+    try:
+        return parse_date(value).isoformat()
+    except DateError:
+        return str(value)
+
+
+def _iso_moment(value, tz_name, **options):
+    if value is None or value == "":
+        return None
+    try:
+        return parse_datetime(value, zone(tz_name), **options).isoformat()
+    except DateError:
+        return str(value)
 
 
 def _text(value) -> str:
@@ -204,44 +272,6 @@ def _amendments(old, new) -> list[str]:
 
 # --- history from git -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Entry:
-    """One commit that changed a call, as the public reads it."""
-
-    date: dt.datetime
-    commit: str
-    changes: tuple[str, ...]
-    publication: bool = False
-
-    @property
-    def short(self) -> str:
-        return self.commit[:10]
-
-    def to_dict(self) -> dict:
-        return {"date": self.date.isoformat(), "commit": self.commit, "short": self.short,
-                "publication": self.publication, "changes": list(self.changes)}
-
-
-@dataclass(frozen=True)
-class CallHistory:
-    """A call's entries, oldest first; `available` is false when the build has no git history."""
-
-    available: bool
-    entries: tuple[Entry, ...] = ()
-
-    @property
-    def version(self) -> str | None:
-        """The last commit that touched the call's folder: the version a receipt names."""
-        return self.entries[-1].commit if self.entries else None
-
-    @property
-    def amendments(self) -> tuple[Entry, ...]:
-        return tuple(e for e in self.entries if not e.publication)
-
-    def to_list(self) -> list[dict] | None:
-        return [e.to_dict() for e in self.entries] if self.available else None
-
-
 UNAVAILABLE = CallHistory(available=False)
 
 
@@ -318,14 +348,15 @@ def read_history(calls_path: str, registries: Registries | None = None) -> Histo
     versions: dict[str, Version] = {}
     calls = {}
     for folder, events in tracks.items():
-        entries = [Entry(events[0].date, events[0].commit, (PUBLISHED,), publication=True)]
+        entries = [HistoryEntry(events[0].date, events[0].commit, (PUBLISHED,), publication=True)]
         previous = None
         for event in events[1:]:
             previous = previous or _version(versions, blobs, events[0].blob)
             current = _version(versions, blobs, event.blob) if event.blob else previous
-            changes = describe_changes(previous, current, registries=registries, old_folder=event.old_folder,
-                                       new_folder=event.folder, updated_files=event.updated_files)
-            entries.append(Entry(event.date, event.commit, tuple(changes or [NO_VISIBLE_CHANGE])))
+            where = {"old_folder": event.old_folder, "new_folder": event.folder, "updated_files": event.updated_files}
+            changes = describe_changes(previous, current, registries=registries, **where)
+            entries.append(HistoryEntry(event.date, event.commit, tuple(changes or [NO_VISIBLE_CHANGE]),
+                                        changed_fields(previous, current, **where)))
             previous = current
         calls[folder] = CallHistory(available=True, entries=tuple(entries))
     return History(available=True, calls=calls)
@@ -523,22 +554,3 @@ def diff_markdown(diff: CallsDiff, base: str) -> str:
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
-
-@click.command("diff")
-@click.argument("base")
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Pelican settings file (default pelicanconf.py).")
-@click.option("--now", help="Decide which calls are closed as if at this ISO date-time.")
-def diff(base, settings_path, now):
-    """Print, as Markdown, the calls added, amended, closed or removed since BASE (e.g. origin/main):
-    the pull request comment of the preview workflow."""
-    from .catalogue import read_registries
-    from .cli import load_settings, settings_file
-    from .site import build_time, calls_path
-
-    settings = load_settings(settings_file(settings_path))
-    registries, _ = read_registries(settings["PATH"])
-    try:
-        changes = diff_calls(calls_path(settings), base, registries=registries, now=build_time(now))
-    except HistoryError as exc:
-        raise click.ClickException(f"comparaison impossible avec {base} : {exc}") from exc
-    click.echo(diff_markdown(changes, base), nl=False)

@@ -1,4 +1,5 @@
-"""Machine-readable outputs of the catalogue: calls.json, OCDS, Atom feeds, iCalendar, sitemap.
+"""Machine-readable outputs of the catalogue besides calls.json (callmodel.record): OCDS, Atom
+feeds, iCalendar, sitemap.
 
 Each function takes validated calls and returns the text to write; the site generator decides
 where. `site` is the absolute base URL of the static site (no trailing slash).
@@ -7,101 +8,32 @@ where. `site` is the absolute base URL of the static site (no trailing slash).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from xml.sax.saxutils import escape
 
 import feedgenerator
 import icalendar
 
-from . import urls
-from .schema import CALL_TYPES, Call
+from callmodel import urls
+from callmodel.record import iso
+from callmodel.schema import CALL_TYPES, Call
 
 FEED_SIZE = 50
 
 
-def iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def call_url(site: str, call: Call) -> str:
-    return f"{site}/{urls.CALL.format(slug=call.slug)}"
-
-
 def document_url(site: str, call: Call, file: str) -> str:
-    return f"{call_url(site, call)}{file}"
-
-
-@functools.lru_cache(maxsize=None)
-def fields_data(fields: tuple) -> list[dict]:
-    """A form's fields as JSON data, converted once per form (most calls share a few forms)."""
-    return [f.to_dict() for f in fields]
-
-
-def call_record(call: Call, *, site: str, forms: str, now: dt.datetime, partner_name: str,
-                history=None) -> dict:
-    """One call in `api/calls.json`: what the form service and other systems rely on.
-
-    `history` (a CallHistory) gives `version`, the last commit that touched the call, which a
-    receipt names; both are null when the build has no git history."""
-    record = {
-        "slug": call.slug,
-        "title": call.title,
-        "type": call.type,
-        "type_label": CALL_TYPES[call.type].label,
-        "partner": call.partner,
-        "partner_name": partner_name,
-        "summary": call.summary,
-        "themes": list(call.themes),
-        "audiences": list(call.audiences),
-        "status": call.status(now),
-        "published": iso(call.published),
-        "opens": iso(call.opens),
-        "closes": iso(call.closes),
-        "questions_until": iso(call.questions_until),
-        "timezone": call.timezone,
-        "budget": call.budget or None,
-        "url": call_url(site, call),
-        "submit_url": None,
-        "external_url": None,
-        "form": None,
-        "fields": [],
-        "exports_to": [],
-        "digest": None,
-        "documents": [{"title": d.title, "url": document_url(site, call, d.file), "format": d.format,
-                       "size": d.size} for d in call.documents],
-        "questions": [{"date": iso(q.date), "question": q.question, "answer": q.answer} for q in call.questions],
-        "amendments": [{"date": iso(a.date), "summary": a.summary} for a in call.amendments],
-        "version": history.version if history else None,
-        "history": history.to_list() if history else None,
-    }
-    sub = call.submission
-    if sub and sub.is_external:
-        record["external_url"] = sub.external_url
-    elif sub:
-        record.update(submit_url=f"{forms}/appels/{call.slug}/repondre", form=sub.form or None,
-                      fields=fields_data(sub.fields), exports_to=list(sub.exports_to),
-                      digest=sub.digest or None)
-    return record
-
-
-def calls_json(calls, *, site, forms, now, partners, build, histories=None) -> str:
-    histories = histories or {}
-    records = [call_record(c, site=site, forms=forms, now=now, partner_name=partners[c.partner].name,
-                           history=histories.get(c.slug)) for c in calls]
-    return json.dumps({"generated": iso(now), "build": build, "calls": records},
-                      ensure_ascii=False, separators=(",", ":"))
+    return urls.call_url(site, call.slug) + file
 
 
 OCDS_STATUS = {"upcoming": "planned", "open": "active", "closed": "complete"}
 
 
-def ocds_package(calls, *, site, now, partners, publisher, prefix, build, histories=None) -> str:
+def ocds_package(calls, *, site, now, partners, publisher, prefix, build) -> str:
     """An OCDS 1.1 release package: one tender release per call (planning for a notice).
 
     Amendments are the call's `amendments:` notes (their rationale) and each change after
-    publication found in its git history (what changed)."""
-    histories = histories or {}
+    publication found in its git history: what changed in words (`description`) and field by field
+    (`changes`: OCDS 1.1's `property` and `former_value`, with our `new_value` beside them)."""
     releases = []
     for call in calls:
         partner = partners[call.partner]
@@ -125,13 +57,14 @@ def ocds_package(calls, *, site, now, partners, publisher, prefix, build, histor
             tender["hasEnquiries"] = bool(call.questions)
         if call.submission:
             tender["submissionMethod"] = ["electronicSubmission"]
-            tender["submissionMethodDetails"] = call.submission.external_url or call_url(site, call)
+            tender["submissionMethodDetails"] = call.submission.external_url or urls.call_url(site, call.slug)
         amendments = [{"id": f"{call.slug}-amendment-{i + 1}", "date": _ocds_date(a.date, call),
                        "rationale": a.summary} for i, a in enumerate(call.amendments)]
-        history = histories.get(call.slug)
-        if history:
-            amendments += [{"id": f"{call.slug}-{e.short}", "date": iso(e.date), "description": " ; ".join(e.changes)}
-                           for e in history.amendments]
+        if call.history:
+            amendments += [{"id": f"{call.slug}-{e.short}", "date": iso(e.date), "description": " ; ".join(e.changes),
+                            "changes": [{"property": c.field, "former_value": c.old, "new_value": c.new}
+                                        for c in e.changed]}
+                           for e in call.history.amendments]
         if amendments:
             tender["amendments"] = sorted(amendments, key=lambda a: dt.datetime.fromisoformat(a["date"]))
         if not tender["documents"]:
@@ -170,9 +103,9 @@ def atom_feed(calls, *, title, site, feed_path, page_path, partners) -> str:
         published = dt.datetime.combine(call.published, dt.time(0, 0), tzinfo=call.opens.tzinfo)
         updated = max([published] + [dt.datetime.combine(a.date, dt.time(0, 0), tzinfo=call.opens.tzinfo)
                                      for a in call.amendments])
-        feed.add_item(title=call.title, link=call_url(site, call), description=call.summary,
+        feed.add_item(title=call.title, link=urls.call_url(site, call.slug), description=call.summary,
                       author_name=partners[call.partner].name, pubdate=published, updateddate=updated,
-                      unique_id=call_url(site, call),
+                      unique_id=urls.call_url(site, call.slug),
                       categories=[CALL_TYPES[call.type].label])
     return feed.writeString("utf-8")
 
@@ -208,7 +141,7 @@ def deadline_events(calls, *, site, now, partners) -> dict[str, bytes]:
         if call.closes is None:
             continue
         closes = call.closes.astimezone(dt.timezone.utc).strftime(utc)
-        url = call_url(site, call)
+        url = urls.call_url(site, call.slug)
         description = f"{CALL_TYPES[call.type].label} – {partners[call.partner].name}\n{call.summary}\n{url}"
         lines = ["BEGIN:VEVENT", f"UID:{call.slug}-closes@{host}", f"DTSTAMP:{stamp}", f"DTSTART:{closes}",
                  f"DTEND:{closes}", f"SUMMARY:{_ics_text('Clôture : ' + call.title)}",

@@ -6,6 +6,7 @@ anything is written; `generate_output` renders pages and data files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -15,50 +16,16 @@ from collections import defaultdict
 
 from pelican.generators import Generator
 
-from . import dates, history, opendata, urls
-from .catalogue import Catalogue, read_catalogue
-from .schema import AUDIENCES, CALL_TYPES, STATUSES, Call
+from callmodel import french, record, urls
+from callmodel.dates import parse_instant, utc_now
+from callmodel.schema import AUDIENCES, CALL_TYPES, STATUSES, Call
+from callmodel.status import status_data
+
+from . import history, opendata
+from .reader import Catalogue, InvalidCatalogue, read_catalogue
+from .settings import calls_path, options
 
 log = logging.getLogger(__name__)
-
-DEFAULTS = {
-    "CALLS_PATH": "calls",
-    "CALLS_NOW": None,
-    "CALLS_PER_PAGE": 20,
-    "CALLS_ON_HOME": 12,
-    "CALLS_PROGRESS": None,
-    "CALLS_CACHE_PATH": ".cache/calls.pickle",
-    "CALLS_HISTORY": True,
-    "FORMSERVICE_URL": "http://127.0.0.1:5000",
-    "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
-    "OCDS_OCID_PREFIX": "ocds-rvbl00",
-    "PUBLISHER_NAME": "Métropole de Rivebelle",
-}
-
-
-class InvalidCatalogue(Exception):
-    """The catalogue has errors: nothing is published. Carries every problem found."""
-
-    def __init__(self, problems):
-        self.problems = problems
-        super().__init__(f"{len(problems)} error(s) in the catalogue:\n" + "\n".join(map(str, problems)))
-
-
-def settings_of(settings: dict) -> dict:
-    return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
-
-
-def calls_path(settings: dict) -> str:
-    """CALLS_PATH, relative to the folder holding content/ (the project root) unless absolute."""
-    path = settings.get("CALLS_PATH", DEFAULTS["CALLS_PATH"])
-    return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
-
-
-def build_time(value) -> dt.datetime:
-    if value:
-        moment = dt.datetime.fromisoformat(str(value))
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def build_info(path: str) -> dict:
@@ -92,9 +59,9 @@ class CallsGenerator(Generator):
     """Reads `calls/` and writes everything a call appears in."""
 
     def generate_context(self):
-        self.options = settings_of(self.settings)
+        self.options = options(self.settings)
         calls_folder = calls_path(self.settings)
-        self.now = build_time(self.options["CALLS_NOW"])
+        self.now = parse_instant(self.options["CALLS_NOW"]) if self.options["CALLS_NOW"] else utc_now()
         cache = self.options["CALLS_CACHE_PATH"]
         if cache and not os.path.isabs(cache):
             cache = os.path.join(os.path.dirname(self.path), cache)
@@ -106,21 +73,21 @@ class CallsGenerator(Generator):
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
         self.base = self.settings.get("SITE_PATH", "").rstrip("/")
         self.build = build_info(calls_folder)
-        self.calls_folder = calls_folder
-        self.history = (history.read_history(calls_folder, self.catalogue.registries)
-                        if self.options["CALLS_HISTORY"] else None)
-        if self.history and not self.history.available:
-            log.warning("calls: history of changes unavailable (%s)", self.history.reason)
+        found = history.read_history(calls_folder, self.catalogue.registries) if self.options["CALLS_HISTORY"] else None
+        if found and not found.available:
+            log.warning("calls: history of changes unavailable (%s)", found.reason)
+        if found:
+            self.catalogue.calls = [self.with_history(call, found, calls_folder) for call in self.catalogue.calls]
         self.context["calls_catalogue"] = self.catalogue
         log.info("calls: %d calls read from %s", len(self.catalogue.calls), calls_folder)
 
     # -- helpers for templates --------------------------------------------------------------
 
-    def history_of(self, call: Call) -> history.CallHistory | None:
-        """None when CALLS_HISTORY is off: the page then has no history section at all."""
-        if self.history is None:
-            return None
-        return self.history.of(os.path.relpath(call.folder, self.calls_folder))
+    @staticmethod
+    def with_history(call: Call, found: history.History, calls_folder: str) -> Call:
+        """The call with its public history (None when CALLS_HISTORY is off: no history section)."""
+        entries = found.of(os.path.relpath(call.folder, calls_folder))
+        return dataclasses.replace(call, history=entries, version=entries.version)
 
     def link(self, path: str) -> str:
         return f"{self.base}/{path}"
@@ -139,7 +106,8 @@ class CallsGenerator(Generator):
             "THEMES": reg.themes,
             "call_link": lambda call: self.link(urls.CALL.format(slug=call.slug)),
             "status_of": lambda call: call.status(self.now),
-            "days_left": lambda call: dates.days_left_text(call.closes, self.now),
+            "status_data": status_data,
+            "days_left": lambda call: french.days_left_text(call.closes, self.now),
             "build": self.build,
         }
 
@@ -158,8 +126,8 @@ class CallsGenerator(Generator):
     # -- output ------------------------------------------------------------------------------
 
     def generate_output(self, writer):
-        self.env.filters.update(fdate=dates.french_date, fdatetime=dates.french_datetime,
-                                ftime=dates.french_time, filesize=dates.french_size)
+        self.env.filters.update(fdate=french.french_date, fdatetime=french.french_datetime,
+                                ftime=french.french_time, filesize=french.french_size)
         self.globals = {**self.context, **self.template_globals()}
         self.written: list[str] = []
         calls = self.catalogue.calls
@@ -183,7 +151,7 @@ class CallsGenerator(Generator):
         progress = self.options["CALLS_PROGRESS"]
         for done, call in enumerate(calls, 1):
             self.render("call", urls.CALL.format(slug=call.slug), call=call, status=call.status(now),
-                        partner=reg.partners[call.partner], jsonld=self.jsonld(call), history=self.history_of(call))
+                        partner=reg.partners[call.partner], jsonld=self.jsonld(call), history=call.history)
             for document in call.documents:
                 target = os.path.join(self.output_path, urls.CALL.format(slug=call.slug), document.file)
                 shutil.copyfile(os.path.join(call.folder, document.file), target)
@@ -225,12 +193,13 @@ class CallsGenerator(Generator):
             calls, title=f"Tous les appels – {self.settings['SITENAME']}", site=self.site,
             feed_path=urls.FEED_ALL, page_path="", partners=reg.partners))
         self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"), binary=True)
-        histories = {call.slug: self.history_of(call) for call in calls}
-        self.write(urls.CALLS_JSON, opendata.calls_json(calls, site=self.site, forms=self.forms, now=now,
-                                                        partners=reg.partners, build=self.build, histories=histories))
+        self.write(urls.CALLS_JSON, record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
+                                                          build=self.build))
+        with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
+            self.write(urls.CALLS_SCHEMA, schema.read())
         self.write(urls.OCDS_JSON, opendata.ocds_package(
             calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
-            prefix=self.options["OCDS_OCID_PREFIX"], build=self.build, histories=histories))
+            prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
         pages = [p.url for p in self.context.get("pages", [])]
         html = [p for p in self.written if p.endswith("/") or p == ""] + pages
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
@@ -264,7 +233,7 @@ class CallsGenerator(Generator):
             "@type": "Demand",
             "name": call.title,
             "description": call.summary,
-            "url": opendata.call_url(self.site, call),
+            "url": urls.call_url(self.site, call.slug),
             "validFrom": call.opens.isoformat(),
             "category": CALL_TYPES[call.type].label,
             "seller": {"@type": "Organization", "name": partner.name, **({"url": partner.url} if partner.url else {})},

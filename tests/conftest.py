@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from generator.cli import build_site
+from calls_cli.site import build_site
 
 from .servers import seaweedfs, smtp_server, static_site
 

@@ -17,7 +17,7 @@ import time
 
 from aiosmtpd.controller import Controller
 
-from formservice import embedded
+from calls_cli import local as embedded
 
 
 class Inbox:

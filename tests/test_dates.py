@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from generator.dates import DateError, days_left_text, french_date, french_datetime, french_size, parse_datetime
-from generator.schema import Call
+from callmodel.dates import DateError, parse_datetime
+from callmodel.french import days_left_text, french_date, french_datetime, french_size
+from callmodel.schema import Call
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -16,7 +16,8 @@ import referencing
 import referencing.jsonschema
 from click.testing import CliRunner
 
-from generator.cli import build_site, main
+from calls_cli import main
+from calls_cli.site import build_site
 
 from .conftest import ROOT
 
@@ -131,6 +132,18 @@ def test_calls_json_has_history_and_version_and_ocds_has_amendments(repo, tmp_pa
     assert record["history"][1]["date"] == "2026-11-30T09:15:00+01:00"
     assert record["history"][3]["changes"] == ["Texte de l'appel modifié"]
     assert records["billettique-tram"]["version"] == commits["published"]
+    # The same changes for programs: field, old and new value, ISO 8601 for dates.
+    assert record["history"][0]["changed"] == []
+    moved = {c["field"]: c for c in record["history"][1]["changed"]}
+    assert moved["closes"] == {"field": "closes", "old": "2027-01-15T12:00:00+01:00", "new": "2027-01-31T12:00:00+01:00"}
+    note = "Date limite repoussée au 31 janvier."
+    assert note in moved["amendments"]["new"] and note not in moved["amendments"]["old"]
+    annex = {c["field"]: c for c in record["history"][2]["changed"]}
+    assert {"file": "annexe-technique.pdf", "title": "Annexe technique"} in annex["documents"]["new"]
+    answered = {"question": "Faut-il un boîtier étanche ?", "answer": "Non."}
+    assert answered in annex["questions"]["new"] and answered not in annex["questions"]["old"]
+    assert record["history"][3]["changed"] == [{"field": "body", "old": None, "new": None}]
+    assert record["history"][4]["changed"] == [{"field": "slug", "old": "capteurs-air", "new": "capteurs-air-ecoles"}]
 
     package = load(output, "api/ocds.json")
     schemas = os.path.join(ROOT, "tests", "data", "ocds")
@@ -144,6 +157,9 @@ def test_calls_json_has_history_and_version_and_ocds_has_amendments(repo, tmp_pa
     descriptions = [a.get("description") for a in tender["amendments"]]
     assert f"{DATE_MOVED} ; Note de modification : Date limite repoussée au 31 janvier." in descriptions
     assert {a["id"] for a in tender["amendments"]} >= {f"capteurs-air-ecoles-{commits['renamed'][:10]}"}
+    moved = next(a for a in tender["amendments"] if a["id"] == f"capteurs-air-ecoles-{commits['moved'][:10]}")
+    assert {"property": "closes", "former_value": "2027-01-15T12:00:00+01:00",
+            "new_value": "2027-01-31T12:00:00+01:00"} in moved["changes"]
 
 
 def test_a_document_replaced_without_a_new_title_is_an_update(repo, tmp_path):

@@ -2,8 +2,8 @@
 
 import os
 
-from formservice.settings import SETTINGS
-from generator.site import DEFAULTS
+from formservice.config import SETTINGS
+from generator.settings import DEFAULTS
 
 from .conftest import ROOT
 

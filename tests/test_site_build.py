@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import referencing
 
-from generator.cli import build_site
+from calls_cli.site import build_site
 
 from .conftest import FIXTURE, ROOT
 

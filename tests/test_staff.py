@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator.catalogue import read_call, read_registries
-from generator.cli import main
-from generator.newcall import slugify
+from calls_cli import main
+from calls_cli.new import slugify
+from generator.reader import read_call, read_registries
 
 from .conftest import ROOT
 

@@ -7,8 +7,8 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from generator.catalogue import read_catalogue
-from generator.cli import main
+from calls_cli import main
+from generator.reader import read_catalogue
 
 VALID = """\
 ---

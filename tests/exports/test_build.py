@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from formservice.catalogue import CatalogueCall
 from formservice.exports import CHUNK, build_export
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"clic\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=cmd|' /C calc'!A0"]
 
 
-def catalogue_call(world, slug) -> CatalogueCall:
-    return CatalogueCall.from_record(next(c for c in world.calls if c["slug"] == slug))
+def catalogue_call(world, slug):
+    return world.get(slug)
 
 
 @pytest.fixture
@@ -53,22 +52,22 @@ def test_spreadsheets_match_stored_submissions(world, storage, closed_call, now,
     csv_by_number = {line[0]: line for line in lines[1:]}
     assert len(by_number) == len(csv_by_number) == 3
     for record in world.records[closed_call]:
-        got = by_number[record["number"]]
-        when = dt.datetime.fromisoformat(record["received_at"].replace("Z", "+00:00")).astimezone(paris)
+        got = by_number[record.number]
+        when = record.received_at.astimezone(paris)
         assert got[1] == when.replace(tzinfo=None)
-        answers = record["answers"]
+        answers = record.answers
         assert got[2:6] == (answers["raison_sociale"], answers["email"], answers["effectif"],
                             dt.datetime.fromisoformat(answers["creation"]) if answers["creation"] else None)
         assert got[6] == ("; ".join(answers["themes"]) or None)
         assert got[7] == answers["solution"]
-        file = record["files"][0] if record["files"] else None
-        assert got[8:11] == ((file["name"], file["size"], file["sha256"]) if file else (None, None, None))
+        file = record.files[0] if record.files else None
+        assert got[8:11] == ((file.name, file.size, file.sha256) if file else (None, None, None))
         assert got[11] == ("Oui" if answers["consentement"] else "Non")
-        line = csv_by_number[record["number"]]
+        line = csv_by_number[record.number]
         assert line[1] == when.strftime("%d/%m/%Y %H:%M:%S")
         assert line[4] == str(answers["effectif"]).replace(".", ",")
         assert line[7] == answers["solution"]
-        assert line[10] == (file["sha256"] if file else "")
+        assert line[10] == (file.sha256 if file else "")
     assert sheet["B2"].number_format == "DD/MM/YYYY HH:MM:SS"
 
 
@@ -82,16 +81,16 @@ def test_zip_holds_every_file_with_its_hash(world, storage, closed_call, now, tm
         names = archive.namelist()
         assert {"export.xlsx", "export.csv", "SHA256SUMS.txt"} <= set(names)
         sums = dict(line.split("  ")[::-1] for line in archive.read("SHA256SUMS.txt").decode().splitlines())
-        stored = [(r, f) for r in world.records[closed_call] for f in r["files"]]
+        stored = [(r, f) for r in world.records[closed_call] for f in r.files]
         assert len(sums) == len(stored) == 3
         for record, file in stored:
-            [path] = [p for p, digest in sums.items() if digest == file["sha256"]]
+            [path] = [p for p, digest in sums.items() if digest == file.sha256]
             folder = path.split("/")[0]
-            assert folder.startswith(record["number"] + "_")
-            assert hashlib.sha256(archive.read(path)).hexdigest() == file["sha256"]
-        assert any(p.startswith(f"{r['number']}_Societe-Generale-d-Ecrans-R-D/") for r, _ in stored for p in names)
-        first = next(r for r, _ in stored if len(r["files"]) == 2)
-        assert {p.split("/", 1)[1] for p in names if p.startswith(first["number"] + "_")} == {
+            assert folder.startswith(record.number + "_")
+            assert hashlib.sha256(archive.read(path)).hexdigest() == file.sha256
+        assert any(p.startswith(f"{r.number}_Societe-Generale-d-Ecrans-R-D/") for r, _ in stored for p in names)
+        first = next(r for r, _ in stored if len(r.files) == 2)
+        assert {p.split("/", 1)[1] for p in names if p.startswith(first.number + "_")} == {
             "1-dossier-reponse.pdf", "2-annexe.pdf"}
         assert all(".." not in p.split("/") and not p.startswith("/") for p in names)
 

@@ -14,17 +14,16 @@ import zipfile
 import openpyxl
 from click.testing import CliRunner
 
+from calls_cli import main
+from calls_cli.local import free_port
 from formservice import delivery
-from formservice.catalogue import CatalogueCall
 from formservice.mail import SMTPMailer
-from formservice.embedded import free_port
-from generator.cli import main
 
 ADDRESSES = ["innovation@rivebelle.example.org", "achats@partenaire.example.com"]
 
 
 def calls(world):
-    return [CatalogueCall.from_record(c) for c in world.calls]
+    return list(world.calls)
 
 
 def attachments(message) -> dict:
@@ -51,9 +50,9 @@ def test_send_attaches_spreadsheets_and_zip(world, storage, mailer, config, smtp
     files = attachments(message)
     assert sorted(name.rsplit(".", 1)[1] for name in files) == ["csv", "xlsx", "zip"]
     xlsx = next(v for k, v in files.items() if k.endswith(".xlsx"))
-    assert first["number"] in xlsx_numbers(xlsx)
+    assert first.number in xlsx_numbers(xlsx)
     with zipfile.ZipFile(io.BytesIO(next(v for k, v in files.items() if k.endswith(".zip")))) as archive:
-        assert any(n.startswith(first["number"] + "_") for n in archive.namelist())
+        assert any(n.startswith(first.number + "_") for n in archive.namelist())
 
 
 def test_large_zip_is_sent_as_a_link_that_downloads(world, storage, mailer, config, smtp, now):
@@ -71,7 +70,7 @@ def test_large_zip_is_sent_as_a_link_that_downloads(world, storage, mailer, conf
     with urllib.request.urlopen(link, timeout=10) as response:
         data = response.read()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        [path] = [n for n in archive.namelist() if n.startswith(record["number"])]
+        [path] = [n for n in archive.namelist() if n.startswith(record.number)]
         assert archive.read(path) == b"x" * 300_000
     try:
         urllib.request.urlopen(link.replace("X-Amz-Expires=604800", "X-Amz-Expires=604799"), timeout=10)
@@ -129,13 +128,13 @@ def test_digest_sends_only_new_submissions(world, storage, mailer, config, smtp,
     delivery.send_exports(storage, mailer, calls(world), config, now=day + dt.timedelta(hours=3))
     [(_, first)] = smtp.about(slug, wait=5)
     assert sorted(xlsx_numbers(next(v for k, v in attachments(first).items() if k.endswith(".xlsx")))) == \
-        sorted(r["number"] for r in old)
+        sorted(r.number for r in old)
     new = world.submit(slug, day + dt.timedelta(hours=5))
     delivery.send_exports(storage, mailer, calls(world), config, now=day + dt.timedelta(days=1))
     messages = smtp.about(slug, wait=5)
     assert len(messages) == 2, [m["Subject"] for _, m in messages]
     second = messages[1][1]
-    assert xlsx_numbers(next(v for k, v in attachments(second).items() if k.endswith(".xlsx"))) == [new["number"]]
+    assert xlsx_numbers(next(v for k, v in attachments(second).items() if k.endswith(".xlsx"))) == [new.number]
     assert "nouvelles réponses" in second["Subject"]
     delivery.send_exports(storage, mailer, calls(world), config, now=day + dt.timedelta(days=2))
     assert len(smtp.about(slug, wait=0.5)) == 2  # nothing new: no mail
@@ -172,3 +171,14 @@ def test_cli_export_writes_files(world, smtp, now, tmp_path):
     assert "1 submission(s), 1 file(s)" in result.output
     assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".csv", ".xlsx", ".zip"]
     assert smtp.about(slug, wait=0.3) == []
+
+
+def test_commands_reach_a_local_instance_or_say_why_in_one_line(tmp_path):
+    """`--instance PORT` reaches the `make serve PORT=...` of this checkout; nothing runs on 8300 here."""
+    runner = CliRunner()
+    for command in (["send-receipts"], ["export", "capteurs-air", "--output", str(tmp_path)], ["send-exports"]):
+        result = runner.invoke(main, [*command, "--instance", "8300"])
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+        assert "Error: " in result.output
+        assert ("object storage unreachable" in result.output or "build the site first" in result.output)

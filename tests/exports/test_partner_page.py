@@ -10,7 +10,6 @@ import openpyxl
 import pytest
 
 from formservice import create_app, delivery
-from formservice.catalogue import CatalogueCall
 
 
 @pytest.fixture
@@ -46,14 +45,13 @@ def test_request_goes_to_exports_to_only(world, storage, mailer, config, smtp, c
     assert "Export demandé" in done.text and "i***@rivebelle.example.org" in done.text
     assert "innovation@rivebelle" not in done.text
 
-    calls = [CatalogueCall.from_record(c) for c in world.calls]
-    report = delivery.send_exports(storage, mailer, calls, config, now=now)
+    report = delivery.send_exports(storage, mailer, world.calls, config, now=now)
     assert report.ok, report.failed
     [(to, message)] = [m for m in smtp.about(slug, wait=5) if "export demandé" in m[1]["Subject"]]
     assert sorted(to) == ["achats@partenaire.example.com", "innovation@rivebelle.example.org"]
     assert "pirate@evil.example" not in str(message)
     [xlsx] = [p.get_content() for p in message.iter_attachments() if p.get_filename().endswith(".xlsx")]
-    assert record["number"] in [r[0] for r in openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True)]
+    assert record.number in [r[0] for r in openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True)]
     assert list(storage.keys(f"{delivery.REQUESTS}/{slug}/")) == []
 
 

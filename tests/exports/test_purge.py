@@ -7,8 +7,8 @@ import os
 
 from click.testing import CliRunner
 
-from formservice.settings import ROOT, defaults
-from generator.cli import main
+from calls_cli import main
+from formservice.config import ROOT, defaults
 
 
 def stored(storage, slug) -> set[str]:

@@ -16,8 +16,9 @@ from werkzeug.serving import make_server
 
 from formhelpers import SECRET, Answering
 
-from formservice import create_app, embedded
-from generator.cli import build_site
+from calls_cli import local as embedded
+from calls_cli.site import build_site
+from formservice import create_app
 from tests.servers import static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -58,7 +59,7 @@ def make_app(s3, smtp, catalogue_path, ports):
     def make(**overrides):
         config = {"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "CATALOGUE_CHECK_SECONDS": 0,
                   "SMTP_PORT": smtp.port, "SMTP_TIMEOUT": 2, "RATE_LIMIT": 0,
-                  "SITE_URL": f"http://127.0.0.1:{ports['site']}"}
+                  "SITE_URL": f"http://127.0.0.1:{ports['site']}", "URL": f"http://127.0.0.1:{ports['forms']}"}
         config.update(overrides)
         return create_app(config)
 
@@ -109,7 +110,7 @@ def base_url(site_server):
 def forms_server(s3, smtp, catalogue_path, ports):
     """The form service on the port the built site links to, as a browser reaches it."""
     app = create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "SMTP_PORT": smtp.port,
-                      "SITE_URL": f"http://127.0.0.1:{ports['site']}"})
+                      "SITE_URL": f"http://127.0.0.1:{ports['site']}", "URL": f"http://127.0.0.1:{ports['forms']}"})
     server = make_server("127.0.0.1", ports["forms"], app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -11,6 +11,9 @@ import re
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
+
+from callmodel.record import catalogue_json, read_catalogue
+from callmodel.schema import FormField
 
 SECRET = "test-secret-key"
 # A minimal valid PDF, enough for the magic bytes check and a person's viewer.
@@ -72,20 +75,27 @@ class Answering:
 
 
 def catalogue_with(base_path: str, target: str, calls: list[dict]) -> str:
-    """Write a calls.json made of fixture calls changed by `calls` ({"from": slug, **changes})."""
+    """Write, with the calls.json codec, a catalogue made of fixture calls changed by `calls`
+    ({"from": slug, **changes}: slug, title, closes as ISO text, fields as dicts)."""
     with open(base_path, encoding="utf-8") as f:
-        base = json.load(f)
-    records = {c["slug"]: c for c in base["calls"]}
+        text = f.read()
+    published, _ = read_catalogue(text)
+    first = json.loads(text)["calls"][0]
+    site, forms = first["url"].split("/appels/")[0], first["submit_url"].split("/appels/")[0]
     out = []
     for change in calls:
-        record = copy.deepcopy(records[change.pop("from")])
-        record.update(change)
-        out.append(record)
-    data = {"generated": base["generated"], "build": {"commit": "abc123def4567890", "modified": False},
-            "calls": out}
+        change = dict(change)
+        call = published[change.pop("from")]
+        if "fields" in change:
+            fields = tuple(FormField.from_dict(f) for f in change.pop("fields"))
+            call = dataclasses.replace(call, submission=dataclasses.replace(call.submission, fields=fields))
+        if "closes" in change:
+            change["closes"] = dt.datetime.fromisoformat(change["closes"])
+        out.append(dataclasses.replace(call, **change))
     tmp = target + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
+        f.write(catalogue_json(out, site=site, forms=forms, now=dt.datetime.now(dt.timezone.utc),
+                               build={"commit": "abc123def4567890", "modified": False}))
     os.replace(tmp, target)
     return target
 

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from formhelpers import PDF, Answering, catalogue_with, iso_in
-from formservice import storage
+from formservice import storage, submission
 from formservice.uploads import safe_name, sniff
 from formservice.validation import siret_ok
 
@@ -107,7 +107,7 @@ def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value
     if field != "courriel":
         assert 'value="ada@example.org"' in page
     assert "Les fichiers ne sont pas conservés : choisissez-les à nouveau." in page
-    assert list(storage.iter_records(storage.S3Storage(s3.bucket), person.slug)) == []
+    assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
 
 
 def test_unknown_multiselect_choice_and_unticked_box_are_refused(person):
@@ -133,8 +133,8 @@ def test_valid_values_of_every_type_are_stored_clean(person, s3):
                         "creation": "31/01/2020", "secteurs": ["Sol", "Air"], "siret": "356 000 000 00048",
                         "message": "Deux\r\nlignes", "piece": (PNG, "photo.png")})
     assert sent.status_code == 303, re.findall(r"ap-error-message.*|ap-notice.*", sent.text)
-    [record] = storage.iter_records(storage.S3Storage(s3.bucket), person.slug)
-    assert record["answers"] == {"nom": "Ada", "message": "Deux\nlignes", "courriel": "ada@example.org",
+    [record] = submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)
+    assert record.answers == {"nom": "Ada", "message": "Deux\nlignes", "courriel": "ada@example.org",
                                  "telephone": "06 12 34 56 78", "site": "https://www.exemple.fr", "effectif": 12.5,
                                  "creation": "2020-01-31", "taille": None, "secteurs": ["Air", "Sol"],
                                  "accord": True, "siret": "35600000000048"}
@@ -176,7 +176,7 @@ def test_files_over_the_total_limit_come_back_with_the_values_kept(person, s3):
     assert "Fichiers trop volumineux" in page and "l'ensemble des fichiers joints dépasse 51 ko" in page
     assert 'value="Grace"' in page and 'value="ada@example.org"' in page
     assert "choisissez-les à nouveau" in page and 'name="_form"' in page
-    assert list(storage.iter_records(storage.S3Storage(s3.bucket), person.slug)) == []
+    assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
 
 
 def test_a_request_far_over_the_total_limit_gets_a_clear_page_not_a_raw_413(person):
@@ -196,13 +196,13 @@ def test_more_files_than_fields_are_refused(person):
 def test_stored_file_names_are_safe(person, s3):
     sent = person.send({**VALID, "piece": (PDF, "..\\..\\etc/pa\u0301ss\x07wd <1>.exe")})
     assert sent.status_code == 303
-    [record] = storage.iter_records(storage.S3Storage(s3.bucket), person.slug)
-    [file] = record["files"]
-    assert file["name"].endswith(".pdf")
-    assert "/" not in file["name"] and "\\" not in file["name"] and "\x07" not in file["name"]
-    assert file["name"] == safe_name("..\\..\\etc/pa\u0301ss\x07wd <1>.exe", "pdf")
-    assert "\u0301" not in file["name"] and "á" in file["name"]
-    assert file["key"].startswith(f"submissions/{person.slug}/{record['id']}/files/")
+    [record] = submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)
+    [file] = record.files
+    assert file.name.endswith(".pdf")
+    assert "/" not in file.name and "\\" not in file.name and "\x07" not in file.name
+    assert file.name == safe_name("..\\..\\etc/pa\u0301ss\x07wd <1>.exe", "pdf")
+    assert "\u0301" not in file.name and "á" in file.name
+    assert file.key.startswith(f"submissions/{person.slug}/{record.id}/files/")
     assert safe_name("", "pdf") == "document.pdf" and safe_name("x" * 300 + ".pdf", "pdf") == "x" * 96 + ".pdf"
 
 

@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from formhelpers import PDF
-from formservice import storage
+from formservice import storage, submission
 
 AXE = Axe()
 
@@ -77,9 +77,9 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     [mail] = smtp.to("navigateur@airpur.example")
     assert number in mail["Subject"] and page.url in mail.get_body(("plain",)).get_content()
     sub_id = page.url.split("/")[-2]
-    [record] = [r for r in storage.iter_records(storage.S3Storage(s3.bucket), "capteurs-air") if r["id"] == sub_id]
-    assert record["number"] == number and record["files"][0]["sha256"] == digest
-    stored = s3.client().get_object(Bucket=s3.bucket, Key=record["files"][0]["key"])["Body"].read()
+    record = submission.load(storage.S3Storage(s3.bucket), "capteurs-air", sub_id)
+    assert record.number == number and record.files[0].sha256 == digest
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=record.files[0].key)["Body"].read()
     assert stored == PDF
 
 

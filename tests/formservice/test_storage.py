@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
 import secrets
 
 import pytest
 
-from formservice import storage
+from callmodel.schema import Call
+from formservice import storage, submission
 from formservice.storage import S3Storage, StorageUnavailable
 
 
@@ -54,11 +55,17 @@ def test_listing_keys_and_children(store):
     assert list(store.children(base)) == [base + "a/", base + "b/"]
 
 
-def test_iter_records_streams_complete_submissions_only(store):
+def test_iter_submissions_streams_complete_submissions_only(store):
     slug = f"appel-{secrets.token_hex(4)}"
-    store.put(storage.record_key(slug, "1" * 32), json.dumps({"id": "1" * 32}).encode())
+    now = dt.datetime.now(dt.timezone.utc)
+    call = Call(slug=slug, title="Appel", type="ami", partner="p", summary="", published=now.date(), opens=now,
+                closes=None)
+    submission.store(store, call, "1" * 32, {"nom": "Ada"}, [], email="ada@example.org", build={}, prefix="T",
+                     now=now)
     store.put(storage.file_key(slug, "2" * 32, "3" * 64, "moitie.pdf"), b"%PDF-")
-    assert [r["id"] for r in storage.iter_records(store, slug)] == ["1" * 32]
+    [complete] = submission.iter_submissions(store, slug)
+    assert complete.id == "1" * 32 and complete.answers == {"nom": "Ada"}
+    assert complete.received_at == now.replace(microsecond=0)
 
 
 def test_unreachable_storage_says_so(monkeypatch, unused_endpoint):

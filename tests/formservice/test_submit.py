@@ -11,12 +11,13 @@ import time_machine
 from click.testing import CliRunner
 from formhelpers import PDF, SECRET, Answering, catalogue_with, company_answers, iso_in
 
-from formservice import send_queued, storage
-from generator.cli import main
+from calls_cli import main
+from formservice import mail as outbox_mail, storage, submission
+from formservice.services import services
 
 
 def records_of(s3, slug):
-    return list(storage.iter_records(storage.S3Storage(s3.bucket), slug))
+    return list(submission.iter_submissions(storage.S3Storage(s3.bucket), slug))
 
 
 def stored(s3, slug, sub_id):
@@ -78,7 +79,7 @@ def test_a_resent_form_is_one_submission_with_the_same_receipt(answering, s3, sm
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     sub_id = first.headers["Location"].split("/")[3]
-    assert [r["id"] for r in records_of(s3, "capteurs-air") if r["email"] == "twice@airpur.example"] == [sub_id]
+    assert [r.id for r in records_of(s3, "capteurs-air") if r.email == "twice@airpur.example"] == [sub_id]
     assert smtp.to("twice@airpur.example")  # the receipt arrived...
     time.sleep(0.5)
     assert len(smtp.to("twice@airpur.example")) == 1  # ...and no second one after it
@@ -120,13 +121,13 @@ def test_a_post_without_csrf_token_is_refused_with_values_kept(answering, s3):
     refused = person.send(company_answers(email="nocsrf@airpur.example"), hidden=hidden)
     assert refused.status_code == 400
     assert "La page avait expiré" in refused.text and 'value="nocsrf@airpur.example"' in refused.text
-    assert not [r for r in records_of(s3, "capteurs-air") if r["email"] == "nocsrf@airpur.example"]
+    assert not [r for r in records_of(s3, "capteurs-air") if r.email == "nocsrf@airpur.example"]
 
 
 def test_a_filled_honeypot_stores_nothing(answering, s3):
     refused = answering().send(company_answers(email="robot@airpur.example", _website="http://spam.example"))
     assert refused.status_code == 400 and "envoi automatique" in refused.text
-    assert not [r for r in records_of(s3, "capteurs-air") if r["email"] == "robot@airpur.example"]
+    assert not [r for r in records_of(s3, "capteurs-air") if r.email == "robot@airpur.example"]
 
 
 def test_too_many_submissions_from_one_address_get_a_clear_page(make_app):
@@ -166,8 +167,9 @@ def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unu
     assert b"queued@airpur.example" in queued
     assert smtp.to("queued@airpur.example", timeout=0.5) == []
 
-    sent, left, _ = send_queued(app, min_age=0)  # the mail server is still down (the bucket is
-    assert sent == 0 and left >= 1                  # shared: other tests' mails may be queued too)
+    # The mail server is still down (the bucket is shared: other tests' mails may be queued too).
+    sent, left, _ = outbox_mail.send_queued(services(app).mailer, services(app).storage, min_age=0)
+    assert sent == 0 and left >= 1
     assert s3.client().head_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")
     # What cron runs in production, with the mail server back: a receipt queued a moment ago is
     # left to the form service that queued it (it may be sending it), an older one is sent.

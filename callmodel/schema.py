@@ -1,21 +1,26 @@
 """The one definition of a call and of a form field, shared by the generator and the form service.
 
 A new call key, field type or audience is added here and nowhere else: the validator, the
-templates, `api/calls.json` and the form service all read these tables.
+templates, `api/calls.json` (callmodel.record) and the form service all read these tables.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from . import status as status_rule
+from .dates import DEFAULT_TIMEZONE
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 SUMMARY_MAX = 300
-DEFAULT_TIMEZONE = "Europe/Paris"
+TITLE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ FILE_FORMATS = {
     "png": ("PNG", "image/png"),
     "jpg": ("JPEG", "image/jpeg"),
 }
+MB = 1024 * 1024
 DEFAULT_ACCEPT = ("pdf", "odt", "docx")
 DEFAULT_MAX_SIZE_MB = 10
 MAX_SIZE_MB_LIMIT = 50
@@ -190,6 +196,8 @@ class Partner:
 
 @dataclass(frozen=True)
 class Document:
+    """A document of the call, a file published in the call's folder."""
+
     title: str
     file: str
     size: int
@@ -203,20 +211,21 @@ class Document:
 
 @dataclass(frozen=True)
 class Question:
-    date: object
+    date: dt.date
     question: str
     answer: str
 
 
 @dataclass(frozen=True)
 class Amendment:
-    date: object
+    date: dt.date
     summary: str
 
 
 @dataclass(frozen=True)
-class Submission:
-    """How a call is answered: our form (fields + exports_to) or an external tender platform."""
+class SubmissionSpec:
+    """How a call is answered (its `submission:` key): our form (fields + exports_to) or an
+    external tender platform."""
 
     form: str = ""
     fields: tuple[FormField, ...] = ()
@@ -228,36 +237,92 @@ class Submission:
     def is_external(self) -> bool:
         return bool(self.external_url)
 
+
+@dataclass(frozen=True)
+class Change:
+    """One field changed by a version of a call: what a program reads beside the French sentence.
+
+    Dates and date-times are ISO 8601 (with their offset); lists are lists of keys; `old` and
+    `new` are None for the text of the call and the form's fields (too long, or not public)."""
+
+    field: str
+    old: object = None
+    new: object = None
+
+    def to_dict(self) -> dict:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One published version of a call (a commit that changed its folder), as the public reads it."""
+
+    date: dt.datetime
+    commit: str
+    changes: tuple[str, ...]
+    changed: tuple[Change, ...] = ()
+    publication: bool = False
+
     @property
-    def email_field(self) -> FormField:
-        return next(f for f in self.fields if f.type == "email")
+    def short(self) -> str:
+        return self.commit[:10]
 
 
-@dataclass
+@dataclass(frozen=True)
+class CallHistory:
+    """A call's entries, oldest first; `available` is false when the build had no git history."""
+
+    available: bool
+    entries: tuple[HistoryEntry, ...] = ()
+
+    @property
+    def version(self) -> str | None:
+        """The last commit that touched the call's folder: the version a receipt names."""
+        return self.entries[-1].commit if self.entries else None
+
+    @property
+    def amendments(self) -> tuple[HistoryEntry, ...]:
+        return tuple(e for e in self.entries if not e.publication)
+
+
+@dataclass(frozen=True)
 class Call:
-    """A validated call. Status is derived from the dates and a clock, never stored."""
+    """A published call. Its status is derived from its dates and a clock, never stored.
+
+    The generator builds it from `calls/<slug>/call.md` (with `body`, `folder` and `source`); the
+    form service from `api/calls.json` (callmodel.record), where those three are empty."""
 
     slug: str
-    source: str
     title: str
     type: str
     partner: str
     summary: str
-    published: object
-    opens: object
-    closes: object | None
-    timezone: str
+    published: dt.date
+    opens: dt.datetime
+    closes: dt.datetime | None
+    timezone: str = DEFAULT_TIMEZONE
+    partner_name: str = ""
     themes: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
-    questions_until: object | None = None
+    questions_until: dt.datetime | None = None
     budget: str = ""
-    submission: Submission | None = None
+    submission: SubmissionSpec | None = None
     documents: tuple[Document, ...] = ()
     questions: tuple[Question, ...] = ()
     amendments: tuple[Amendment, ...] = ()
+    history: CallHistory | None = None
+    version: str | None = None
     body: str = ""
     folder: str = ""
-    extra: dict = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self):
+        """Its instants are shown in its own time zone, whatever offset they were given with."""
+        tz = ZoneInfo(self.timezone)
+        for name in ("opens", "closes", "questions_until"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is not tz:
+                object.__setattr__(self, name, moment.astimezone(tz))
 
     @property
     def type_info(self) -> CallType:
@@ -268,11 +333,31 @@ class Call:
         """Whether answers are expected at all (an information notice expects none)."""
         return self.type_info.answerable and self.submission is not None
 
-    def status(self, now) -> str:
-        """upcoming before `opens`, open until `closes` (an information notice without a
-        deadline stays open), closed after."""
-        if now < self.opens:
-            return "upcoming"
-        if self.closes is None or now < self.closes:
-            return "open"
-        return "closed"
+    @property
+    def answered_here(self) -> bool:
+        """Answered with our form (not on a tender platform, not an information notice)."""
+        return self.answerable and not self.submission.is_external and bool(self.submission.fields)
+
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        return self.submission.fields if self.submission else ()
+
+    @property
+    def email_field(self) -> FormField | None:
+        return next((f for f in self.fields if f.type == "email"), None)
+
+    @property
+    def exports_to(self) -> tuple[str, ...]:
+        return self.submission.exports_to if self.submission else ()
+
+    @property
+    def external_url(self) -> str:
+        return self.submission.external_url if self.submission else ""
+
+    @property
+    def digest(self) -> str:
+        return self.submission.digest if self.submission else ""
+
+    def status(self, now: dt.datetime) -> str:
+        """upcoming, open or closed at `now` (callmodel.status, the one rule)."""
+        return status_rule.status(self.opens, self.closes, now)

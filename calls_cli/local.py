@@ -1,12 +1,18 @@
-"""The embedded defaults for development and tests: a real SeaweedFS S3 server and a real SMTP sink.
+"""The embedded defaults for development and tests: a real SeaweedFS S3 server and a real SMTP sink,
+and where each local instance of `make serve` keeps them.
 
 Used by the tests and by `calls serve` (`make serve`) alike, so both run the same servers the same
 way. Flags for SeaweedFS come from INFRA.md: all of them every time, because `weed mini` saves its
 flags beside the data and would otherwise reuse stale ones.
+
+An instance is named by its site port (8000 by default): `calls serve` writes what the form service
+of that instance uses to `var/[<port>/]instance.json`, and the operators' commands read it back with
+`--instance PORT` (or by default, when no S3 endpoint is configured).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
@@ -23,12 +29,93 @@ import botocore.config
 import botocore.exceptions
 
 
+DEFAULT_PORT = 8000
+DEFAULT_FORMS_PORT = 5000
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Credentials of the embedded, loopback-only S3 server; real deployments set their own.
+LOCAL_S3 = {"access_key": "local-dev", "secret_key": "local-dev-only-secret", "bucket": "appels"}
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Ports and folders of one local instance of the platform."""
+
+    port: int = DEFAULT_PORT
+    forms_port: int = DEFAULT_FORMS_PORT
+    root: str = ROOT
+
+    @property
+    def shift(self) -> int:
+        return self.port - DEFAULT_PORT
+
+    @property
+    def var(self) -> str:
+        return os.path.join(self.root, "var") if self.shift == 0 else os.path.join(self.root, "var", str(self.port))
+
+    @property
+    def output(self) -> str:
+        return os.path.join(self.root, "output") if self.shift == 0 else os.path.join(self.var, "site")
+
+    @property
+    def s3_base(self) -> int:
+        return 8330 + self.shift  # S3 answers on base + 3: 8333 by default
+
+    @property
+    def mail_port(self) -> int:
+        return 8025 + self.shift
+
+    @property
+    def site_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def forms_url(self) -> str:
+        return f"http://127.0.0.1:{self.forms_port}"
+
+    @property
+    def ports(self) -> list[int]:
+        base = self.s3_base
+        return [self.port, self.forms_port, self.mail_port, *range(base, base + 5), *range(base + 10000, base + 10005)]
+
+    def formservice_config(self) -> dict:
+        """The form service's settings for this instance (formservice.config names)."""
+        return {"S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_base + 3}", "S3_ACCESS_KEY_ID": LOCAL_S3["access_key"],
+                "S3_SECRET_ACCESS_KEY": LOCAL_S3["secret_key"], "S3_REGION": "us-east-1",
+                "BUCKET": LOCAL_S3["bucket"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.mail_port,
+                "SITE_URL": self.site_url, "URL": self.forms_url,
+                "CATALOGUE": os.path.join(self.output, "api", "calls.json")}
+
+    @property
+    def record(self) -> str:
+        return os.path.join(self.var, "instance.json")
+
+    def save(self) -> None:
+        os.makedirs(self.var, exist_ok=True)
+        with open(self.record, "w", encoding="utf-8") as out:
+            json.dump({"port": self.port, "forms_port": self.forms_port}, out)
+
+    @classmethod
+    def find(cls, port: int = DEFAULT_PORT, root: str = ROOT) -> "Instance":
+        """The instance `calls serve --port PORT` runs (or ran) in this checkout."""
+        guess = cls(port, DEFAULT_FORMS_PORT + port - DEFAULT_PORT, root)
+        try:
+            with open(guess.record, encoding="utf-8") as handle:
+                return cls(port, int(json.load(handle)["forms_port"]), root)
+        except (OSError, ValueError, KeyError):
+            return guess
+
+
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on `port` now (a port in TIME_WAIT after a restart is free:
+    SO_REUSEADDR, as every server we start sets it)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
     return True
 
 

@@ -17,13 +17,17 @@ import unicodedata
 
 import click
 
-from . import schema
-from .catalogue import Registries, find_calls, read_call, read_registries
-from .dates import DateError, french_datetime, parse_date, parse_datetime, zone
-from .source import relative
+from callmodel import schema
+from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
+from callmodel.french import french_datetime
+from callmodel.schema import TITLE_MAX
+from generator import settings as plugin_settings
+from generator.reader import Registries, find_calls, read_call, read_registries
+from generator.source import relative
+
+from . import options
 
 SLUG_MAX = 60
-TITLE_MAX = 200
 # The form a type of call answers with by default; other answerable types use FORM_DEFAULT.
 FORM_BY_TYPE = {"consultation": "citoyen"}
 FORM_DEFAULT = "entreprise"
@@ -182,7 +186,7 @@ def _ask(value, check, prompt: str, param: str, **prompt_options):
 
 
 @click.command()
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Pelican settings file (default pelicanconf.py).")
+@options.settings
 @click.option("--type", "kind", type=click.Choice(list(schema.CALL_TYPES)), help="Type of call.")
 @click.option("--partner", help="Partner key (content/partners.yaml).")
 @click.option("--title", help="Title of the call.")
@@ -196,13 +200,10 @@ def _ask(value, check, prompt: str, param: str, **prompt_options):
 @click.option("--slug", help="Folder name under calls/ (default: derived from the title).")
 def new(settings_path, kind, partner, title, summary, published, opens, closes, exports_to, themes, form, slug):
     """Write calls/<slug>/call.md, a new call that passes `calls check`; asks for what is missing."""
-    from .cli import load_settings, settings_file
-    from .site import calls_path
-
-    settings = load_settings(settings_file(settings_path))
+    settings = plugin_settings.load(settings_path)
     registries, _ = read_registries(settings["PATH"])
-    folder_root = calls_path(settings)
-    tz_name = schema.DEFAULT_TIMEZONE
+    folder_root = plugin_settings.calls_path(settings)
+    tz_name = DEFAULT_TIMEZONE
     tz = zone(tz_name)
 
     kind = kind or click.prompt("Type d'appel", type=click.Choice(list(schema.CALL_TYPES)))

@@ -1,4 +1,8 @@
-"""Where each published thing lives on the site: one table, used by pages, feeds and data."""
+"""Where each published thing lives: one table, used by pages, feeds, data and the form service.
+
+Paths are relative to a base address from configuration (the site's SITE_URL, the form service's
+FORMSERVICE_URL), never to the address a request came in on.
+"""
 
 CALL = "appels/{slug}/"
 OPEN = "appels/"
@@ -12,6 +16,7 @@ SEARCH = "recherche/"
 SITE_PLAN = "plan-du-site/"
 DATA = "donnees-ouvertes/"
 CALLS_JSON = "api/calls.json"
+CALLS_SCHEMA = "api/calls.schema.json"
 OCDS_JSON = "api/ocds.json"
 FEED_ALL = "flux/appels.atom"
 FEED = "flux/{kind}/{key}.atom"
@@ -34,3 +39,21 @@ def feed(kind: str, key: str) -> str:
 
 def ics(kind: str, key: str) -> str:
     return ICS.format(kind=FACET_FOLDERS[kind], key=key)
+
+
+# On the form service.
+ANSWER = "appels/{slug}/repondre"
+
+
+def join(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}/{path}"
+
+
+def call_url(site: str, slug: str) -> str:
+    """The absolute address of a call's page on the site at `site`."""
+    return join(site, CALL.format(slug=slug))
+
+
+def answer_url(forms: str, slug: str) -> str:
+    """The absolute address of a call's answer form on the form service at `forms`."""
+    return join(forms, ANSWER.format(slug=slug))

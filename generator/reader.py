@@ -18,12 +18,15 @@ from urllib.parse import urlparse
 import cmarkgfm
 from cmarkgfm.cmark import Options as CmarkOptions
 
-from . import schema
-from .dates import DateError, parse_date, parse_datetime, zone
-from .schema import (Amendment, Call, Document, FormField, Partner, Question, Submission)
+import callmodel
+from callmodel import schema
+from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
+from callmodel.schema import Amendment, Call, Document, FormField, Partner, Question, SubmissionSpec
+
 from .source import Problem, Source, load_file, relative
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
+
 
 @dataclass
 class Registries:
@@ -34,6 +37,8 @@ class Registries:
 
 @dataclass
 class Catalogue:
+    """The calls and registries as read from `calls/` and `content/`, with every problem found."""
+
     calls: list[Call]
     registries: Registries
     problems: list[Problem]
@@ -43,6 +48,14 @@ class Catalogue:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+class InvalidCatalogue(Exception):
+    """The catalogue has errors: nothing is published. Carries every problem found."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(f"{len(problems)} error(s) in the catalogue:\n" + "\n".join(map(str, problems)))
 
 
 def to_html(text: str) -> str:
@@ -284,16 +297,16 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
         _unknown(source, ("partner",), "partner", partner, registries.partners)
 
     summary = _text(source, data, "summary", limit=schema.SUMMARY_MAX)
-    title = _text(source, data, "title", limit=200)
+    title = _text(source, data, "title", limit=schema.TITLE_MAX)
     themes = _keys(source, data, "themes", registries.themes, "theme")
     audiences = _keys(source, data, "audiences", schema.AUDIENCES, "audience")
 
-    tz_name = str(data.get("timezone") or schema.DEFAULT_TIMEZONE)
+    tz_name = str(data.get("timezone") or DEFAULT_TIMEZONE)
     try:
         tz = zone(tz_name)
     except DateError as exc:
         source.error(("timezone",), str(exc))
-        tz = zone(schema.DEFAULT_TIMEZONE)
+        tz = zone(DEFAULT_TIMEZONE)
 
     published = _date(source, data, "published")
     opens = closes = questions_until = None
@@ -332,7 +345,8 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     if source.problems:
         return None, source.problems
     return Call(
-        slug=slug, source=source.display, title=title, type=kind, partner=partner, summary=summary,
+        slug=slug, source=source.display, title=title, type=kind, partner=partner,
+        partner_name=registries.partners[partner].name, summary=summary,
         published=published, opens=opens, closes=closes, timezone=tz_name, themes=themes,
         audiences=audiences, questions_until=questions_until, budget=_text(source, data, "budget"),
         submission=submission, documents=documents, questions=questions, amendments=amendments,
@@ -400,7 +414,7 @@ def _documents(source, data, folder) -> tuple[Document, ...]:
     return tuple(documents)
 
 
-def _submission(source, data, kind, registries) -> Submission | None:
+def _submission(source, data, kind, registries) -> SubmissionSpec | None:
     raw = data.get("submission")
     if raw is None:
         if kind in schema.CALL_TYPES and schema.CALL_TYPES[kind].answerable:
@@ -422,7 +436,7 @@ def _submission(source, data, kind, registries) -> Submission | None:
         for key in ("form", "fields", "exports_to", "digest"):
             if key in raw:
                 source.error(where + (key,), f"{key} does not apply with external_url (answers go to the tender platform)")
-        return Submission(external_url=str(external))
+        return SubmissionSpec(external_url=str(external))
     form_name, fields = "", ()
     if "form" in raw and "fields" in raw:
         source.error(where + ("fields",), "write either form: (a shared form) or fields: (inline), not both")
@@ -446,16 +460,16 @@ def _submission(source, data, kind, registries) -> Submission | None:
     digest = raw.get("digest") or ""
     if digest and digest not in schema.DIGESTS:
         _unknown(source, where + ("digest",), "digest", digest, schema.DIGESTS)
-    return Submission(form=form_name, fields=fields, exports_to=tuple(str(a) for a in exports_to),
+    return SubmissionSpec(form=form_name, fields=fields, exports_to=tuple(str(a) for a in exports_to),
                       digest=str(digest))
 
 
 class ReadCache:
     """Calls already read and validated, keyed by what their result depends on: the call file,
-    the files of its folder, the registries and our own code. A rebuild after one change reads
-    one call again, not all of them."""
+    the files of its folder, the registries and our own code (this package and the call model).
+    A rebuild after one change reads one call again, not all of them."""
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: str | None, content_path: str):
         self.path = path
@@ -468,14 +482,14 @@ class ReadCache:
                     key, entries = pickle.load(handle)
                 if key == self.key:
                     self.entries = entries
-            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+            except (OSError, EOFError, ImportError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
                 self.entries = {}
 
     @classmethod
     def _fingerprint(cls, content_path: str) -> str:
         digest = hashlib.sha256(str(cls.VERSION).encode())
-        code = os.path.dirname(os.path.abspath(__file__))
-        for folder, names in ((code, sorted(n for n in os.listdir(code) if n.endswith(".py"))),
+        code = (os.path.dirname(os.path.abspath(callmodel.__file__)), os.path.dirname(os.path.abspath(__file__)))
+        for folder, names in (*((c, sorted(n for n in os.listdir(c) if n.endswith(".py"))) for c in code),
                               (content_path, ["partners.yaml", "themes.yaml"]),
                               (os.path.join(content_path, "forms"), sorted(os.listdir(os.path.join(content_path, "forms")))
                                if os.path.isdir(os.path.join(content_path, "forms")) else [])):

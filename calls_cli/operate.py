@@ -1,79 +1,87 @@
 """`calls export`, `calls send-exports`, `calls send-receipts` and `calls purge`: the operators' side.
 
-With no AWS_ENDPOINT_URL_S3 in the environment, they reach the local instance of `make serve`
-(its S3 server and mail sink, generator.serve.local_env), so a person can export right after
-answering a call locally; otherwise every FORMSERVICE_* and AWS_* variable applies as for the
-form service.
+They use the form service's settings (FORMSERVICE_* and AWS_* variables, as in production). With
+`--instance PORT`, or when no S3 endpoint is configured at all, they reach a local instance of
+`make serve` instead (its S3 server, mail sink and catalogue), so a person can export right after
+answering a call locally. Storage or catalogue trouble is one clear line, never a traceback.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import os
 import sys
-
 from zoneinfo import ZoneInfo
 
 import click
 
-from . import delivery, ratelimit, retention
-from .exports import build_export
+from callmodel.dates import utc_now
+from formservice import create_app, delivery, mail, ratelimit, retention
+from formservice.config import ConfigError
+from formservice.exports import build_export
+from formservice.published import CatalogueUnavailable
+from formservice.services import services
+from formservice.storage import StorageUnavailable
+
+from . import options
+from .local import Instance
+from .progress import Progress
 
 
-def form_service():
-    """The form service's config and services, on the local defaults when no S3 is configured."""
-    if not os.environ.get("AWS_ENDPOINT_URL_S3"):
-        from generator.serve import local_env
-
-        for name, value in local_env().items():
-            os.environ.setdefault(name, value)
-    from . import create_app, services
-
-    app = create_app()
+def form_service(instance: int | None):
+    """The form service's config and services: a local instance's, or the environment's."""
+    configured = os.environ.get("FORMSERVICE_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+    overrides = Instance.find(instance or 8000).formservice_config() if instance or not configured else None
+    try:
+        app = create_app(overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     return app.config, services(app)
 
 
-def parse_now(value: str | None) -> dt.datetime:
-    if not value:
-        return dt.datetime.now(dt.timezone.utc)
-    moment = dt.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise click.BadParameter("give an offset, e.g. 2027-01-15T12:00+01:00", param_hint="--now")
-    return moment
+def operation(function):
+    """The command's storage and catalogue trouble said in one line, with what to check."""
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StorageUnavailable as exc:
+            raise click.ClickException(f"object storage unreachable ({exc}); is the S3 server running "
+                                       "(`make serve`, or the --instance PORT of yours)?") from None
+        except CatalogueUnavailable as exc:
+            raise click.ClickException(f"{exc}: build the site first (`make html`), or set "
+                                       "FORMSERVICE_CATALOGUE") from None
+    return run
 
 
 def find_call(found, slug: str):
     call = found.catalogue.get(slug)
     if call is None:
         raise click.ClickException(f"no call {slug!r} in the catalogue {found.catalogue.source}")
-    if not call.fields:
+    if not call.answered_here:
         raise click.ClickException(f"{slug}: this call takes no answers here (information or external platform)")
     return call
 
 
-def progress_printer():
-    from generator.cli import Progress
-
-    return Progress("Exporting")
-
-
-@click.command("export")
+@click.command()
 @click.argument("slug")
 @click.option("--output", type=click.Path(file_okay=False), help="Write the XLSX, CSV and ZIP into this folder.")
 @click.option("--send", is_flag=True, help="Email the export to the call's exports_to addresses.")
 @click.option("--before-closing", is_flag=True,
               help="Allow --send while the call is open (answers are sealed until it closes).")
-@click.option("--now", help="Act as if at this ISO date-time with offset (tests).")
-def export(slug, output, send, before_closing, now):
+@options.now
+@options.instance
+@operation
+def export(slug, output, send, before_closing, now, instance):
     """Export a call's submissions: spreadsheet (XLSX, CSV with `;`, UTF-8) and ZIP of attachments."""
     if not output and not send:
         raise click.UsageError("say where the export goes: --output DIR, --send, or both")
-    config, found = form_service()
+    config, found = form_service(instance)
     call = find_call(found, slug)
-    moment = parse_now(now)
+    moment = now or utc_now()
     if output:
         base = f"{call.slug}-{delivery.stamp(moment.astimezone(ZoneInfo(call.timezone)))}"
-        result = build_export(found.storage, call, output, basename=base, progress=progress_printer())
+        result = build_export(found.storage, call, output, basename=base, progress=Progress("Exporting"))
         click.echo(f"{result.count} submission(s), {result.files} file(s):")
         for path in result.paths:
             click.echo(f"  {path}")
@@ -82,19 +90,21 @@ def export(slug, output, send, before_closing, now):
             raise click.ClickException(f"{slug} is open and its answers are sealed until it closes: "
                                        "add --before-closing to send them anyway")
         result = delivery.send_export(found.storage, found.mailer, config, delivery.Sending(call, "manual"),
-                                      now=moment, progress=progress_printer())
+                                      now=moment, progress=Progress("Exporting"))
         click.echo(f"{result.count} submission(s) sent to {', '.join(call.exports_to)}.")
 
 
-@click.command("send-exports")
-@click.option("--now", help="Act as if at this ISO date-time with offset (tests, catching up).")
-def send_exports(now):
+@click.command()
+@options.now
+@options.instance
+@operation
+def send_exports(now, instance):
     """Send what is due (run from cron on any host): final exports of calls that closed, digests, requests.
 
     Each sending is recorded in storage before it is made: two runs or two hosts never send twice."""
-    config, found = form_service()
-    report = delivery.send_exports(found.storage, found.mailer, found.catalogue.calls(), config, now=parse_now(now),
-                                   progress=progress_printer())
+    config, found = form_service(instance)
+    report = delivery.send_exports(found.storage, found.mailer, found.catalogue.calls(), config,
+                                   now=now or utc_now(), progress=Progress("Exporting"))
     for line in report.lines:
         click.echo(line)
     for line in report.failed + report.unconfirmed:
@@ -103,17 +113,19 @@ def send_exports(now):
         sys.exit(1)
 
 
-@click.command("purge")
+@click.command()
 @click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 @click.option("--months", type=click.IntRange(min=1), help="Months after closing (default: RETENTION_MONTHS, 12).")
-@click.option("--now", help="Act as if at this ISO date-time with offset (tests).")
-def purge(dry_run, months, now):
+@options.now
+@options.instance
+@operation
+def purge(dry_run, months, now, instance):
     """Delete submissions and exports of calls closed more than RETENTION_MONTHS ago, and the rate-limit
     counters of past windows, listing each object."""
-    config, found = form_service()
+    config, found = form_service(instance)
     months = months or int(config["RETENTION_MONTHS"])
     calls = found.catalogue.calls()
-    moment = parse_now(now)
+    moment = now or utc_now()
     expired = retention.plan(found.storage, calls, now=moment, months=months)
     for item in expired:
         click.echo(f"# {item.call.slug}: closed {item.call.closes.isoformat()}, kept until {item.until.isoformat()}: "
@@ -136,14 +148,14 @@ def purge(dry_run, months, now):
     click.echo(f"{total} object(s) deleted.", err=True)
 
 
-@click.command("send-receipts")
+@click.command()
 @click.option("--min-age", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS",
               help="Leave the receipts queued more recently to the form service that is sending them.")
-def send_receipts(min_age):
+@options.instance
+@operation
+def send_receipts(min_age, instance):
     """Send the receipt mails queued while the mail server was down (run it from cron)."""
-    from . import mail
-
-    _, found = form_service()
+    _, found = form_service(instance)
     sent, left, recent = mail.send_queued(found.mailer, found.storage, min_age=min_age)
     click.echo(f"{sent} queued receipt(s) sent, {left} still queued"
                + (f", {recent} queued less than {min_age:g} s ago left to the form service." if recent else "."))

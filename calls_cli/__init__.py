@@ -1,0 +1,45 @@
+"""`calls`: the one command line of the platform, for staff (check, new, diff, build) and operators
+(serve, export, send-exports, send-receipts, purge).
+
+It sits above every stage and may import any of them; no stage imports it. Each subcommand lives in
+a module loaded only when it runs (`calls check` never loads Flask, boto3 or openpyxl), and shares
+its options (`--settings`, `--now`, `--instance`) from `calls_cli.options`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# Subcommand -> the module that defines it (as a function named like the command, - as _).
+COMMANDS = {
+    "check": "calls_cli.site",
+    "build": "calls_cli.site",
+    "diff": "calls_cli.site",
+    "new": "calls_cli.new",
+    "serve": "calls_cli.serve",
+    "export": "calls_cli.operate",
+    "send-exports": "calls_cli.operate",
+    "send-receipts": "calls_cli.operate",
+    "purge": "calls_cli.operate",
+}
+
+
+class Commands(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        return getattr(importlib.import_module(COMMANDS[name]), name.replace("-", "_"))
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Innovation calls: validate and build the catalogue, run the platform, export answers."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""`calls serve` (`make serve`): the whole platform on one machine, on its embedded defaults.
+
+Starts a real S3 server (SeaweedFS) and a mail sink (aiosmtpd) with their data under var/, builds
+the site, serves it, runs the form service, and rebuilds when calls/, content/ or theme/ change.
+One Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import click
+
+from . import local, options
+from .local import Instance
+from .site import build_site
+
+SCHEDULE_SECONDS = 60
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves output/ like a static host, with its 404 page."""
+
+    def log_message(self, format, *args):
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = os.path.join(self.directory, "404.html")
+        if code == 404 and os.path.exists(page):
+            with open(page, "rb") as handle:
+                body = handle.read()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+
+def formservice_env(where: Instance) -> dict:
+    """The environment of the instance's form service: its settings as FORMSERVICE_* variables."""
+    return {**os.environ, **{f"FORMSERVICE_{name}": str(value) for name, value in where.formservice_config().items()}}
+
+
+def run(where: Instance, settings_path: str) -> None:
+    # The site's build reads its own and the form service's public addresses from these.
+    os.environ.update(SITE_URL=where.site_url, FORMSERVICE_URL=where.forms_url)
+    busy = [p for p in where.ports if not local.port_is_free(p)]
+    if busy:
+        raise click.ClickException(
+            f"port{'s' if len(busy) > 1 else ''} {', '.join(map(str, busy))} already in use (another `make serve`?): "
+            f"stop it, or choose other ports, e.g. make serve PORT={where.port + 100} "
+            f"FORMS_PORT={where.forms_port + 100}")
+    where.save()
+    stoppers = []
+    try:
+        click.echo(f"Starting the S3 server (SeaweedFS), data in {where.var}/s3 ...")
+        s3 = local.start_seaweedfs(os.path.join(where.var, "s3"), where.s3_base, **local.LOCAL_S3)
+        stoppers.append(s3.stop)
+        mail = local.start_mail_sink(os.path.join(where.var, "mail"), where.mail_port)
+        stoppers.append(mail.stop)
+        if build_site(settings_path, where.output) != 0:
+            click.echo("The catalogue has errors (above): fix them, the site is rebuilt on save.", err=True)
+        forms = subprocess.Popen([sys.executable, "-m", "flask", "--app", "formservice:create_app", "run",
+                                  "--host", "127.0.0.1", "--port", str(where.forms_port)], env=formservice_env(where))
+        stoppers.append(functools.partial(stop_process, forms))
+        os.makedirs(where.output, exist_ok=True)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", where.port),
+                                                 functools.partial(SiteHandler, directory=where.output))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        stoppers.append(server.shutdown)
+        click.echo(f"""
+  Site             {where.site_url}/
+  Form service     {where.forms_url}/healthz
+  S3 (SeaweedFS)   {s3.endpoint}  bucket "{s3.bucket}", data in {where.var}/s3
+  Mail sink        smtp://127.0.0.1:{where.mail_port}  messages in {mail.directory}/new/
+  Rebuilds when calls/, content/ or theme/ change; runs `calls send-receipts` and
+  `calls send-exports` every minute, as cron would in production. Ctrl-C stops everything.
+  Other commands reach this instance with --instance {where.port}.
+""")
+        threading.Thread(target=run_schedule, args=(where,), daemon=True).start()
+        watch_and_rebuild(where, settings_path)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("Stopping...")
+        for stop in reversed(stoppers):
+            stop()
+
+
+def watch_and_rebuild(where: Instance, settings_path: str) -> None:
+    import watchfiles
+
+    folders = [os.path.join(where.root, name) for name in ("calls", "content", "theme")]
+    for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=400):
+        click.echo(f"{len(changes)} change(s): rebuilding...")
+        if build_site(settings_path, where.output) != 0:
+            click.echo("Not published: fix the errors above (the previous site is still served).", err=True)
+
+
+def run_schedule(where: Instance) -> None:
+    """What cron runs in production: queued receipts, then due exports, every minute."""
+    calls = os.path.join(os.path.dirname(sys.executable), "calls")
+    while True:
+        time.sleep(SCHEDULE_SECONDS)
+        for command in ("send-receipts", "send-exports"):
+            subprocess.run([calls, command, "--instance", str(where.port)], stdin=subprocess.DEVNULL)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.option("--port", default=local.DEFAULT_PORT, show_default=True, help="Port of the static site.")
+@click.option("--forms-port", default=local.DEFAULT_FORMS_PORT, show_default=True, help="Port of the form service.")
+@options.settings
+def serve(port, forms_port, settings_path):
+    """Run the whole platform locally: site, form service, S3 server and mail sink."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    run(Instance(port, forms_port, os.path.dirname(settings_path)), settings_path)

@@ -1,0 +1,79 @@
+"""`calls check`, `calls build` and `calls diff`: the catalogue as staff and the build see it."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from generator import build as site_build
+from generator import history, settings as plugin_settings
+from generator.reader import InvalidCatalogue, read_catalogue, read_registries
+
+from . import options
+from .progress import Progress
+
+
+def problems_report(problems) -> str:
+    lines = [str(p) for p in problems]
+    count = len(problems)
+    lines.append(f"{count} error{'s' if count > 1 else ''} found: nothing was published.")
+    return "\n".join(lines)
+
+
+@click.command()
+@options.settings
+def check(settings_path):
+    """Validate calls/ and content/ without building: every error with its file, line and field."""
+    settings = plugin_settings.load(settings_path)
+    catalogue = read_catalogue(settings["PATH"], plugin_settings.calls_path(settings),
+                               progress=Progress("Reading calls"))
+    if catalogue.problems:
+        click.echo(problems_report(catalogue.problems), err=True)
+        sys.exit(1)
+    click.echo(f"{len(catalogue.calls)} calls, {len(catalogue.registries.partners)} partners, "
+               f"{len(catalogue.registries.themes)} themes, {len(catalogue.registries.forms)} forms: all valid.")
+
+
+def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False) -> int:
+    """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
+    started = time.monotonic()
+    try:
+        output = site_build.build_site(settings_path, output, now=now, search=search,
+                                       progress=None if quiet else Progress("Building"))
+    except InvalidCatalogue as exc:
+        click.echo(problems_report(exc.problems), err=True)
+        return 1
+    except site_build.SearchIndexFailed as exc:
+        click.echo(str(exc), err=True)
+        return 1
+    if not quiet:
+        click.echo(f"Site built in {output} ({time.monotonic() - started:.1f} s).", err=True)
+    return 0
+
+
+@click.command()
+@options.settings
+@click.option("--output", type=click.Path(file_okay=False), help="Output folder (default: the settings' OUTPUT_PATH).")
+@options.now
+@click.option("--no-search", is_flag=True, help="Skip the search index (pagefind).")
+def build(settings_path, output, now, no_search):
+    """Build the site. An invalid catalogue publishes nothing: the previous output is left intact."""
+    sys.exit(build_site(settings_path, output, now=now, search=not no_search))
+
+
+@click.command()
+@click.argument("base")
+@options.settings
+@options.now
+def diff(base, settings_path, now):
+    """Print, as Markdown, the calls added, amended, closed or removed since BASE (e.g. origin/main):
+    the pull request comment of the preview workflow."""
+    settings = plugin_settings.load(settings_path)
+    registries, _ = read_registries(settings["PATH"])
+    try:
+        changes = history.diff_calls(plugin_settings.calls_path(settings), base, registries=registries, now=now)
+    except history.HistoryError as exc:
+        raise click.ClickException(f"comparaison impossible avec {base} : {exc}") from exc
+    click.echo(history.diff_markdown(changes, base), nl=False)

@@ -1,0 +1,36 @@
+"""The plugin's settings: one table of defaults, read from the Pelican settings file once."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    "CALLS_PATH": "calls",
+    "CALLS_NOW": None,
+    "CALLS_PER_PAGE": 20,
+    "CALLS_ON_HOME": 12,
+    "CALLS_PROGRESS": None,
+    "CALLS_CACHE_PATH": ".cache/calls.pickle",
+    "CALLS_HISTORY": True,
+    "FORMSERVICE_URL": "http://127.0.0.1:5000",
+    "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
+    "OCDS_OCID_PREFIX": "ocds-rvbl00",
+    "PUBLISHER_NAME": "Métropole de Rivebelle",
+}
+
+
+def options(settings: dict) -> dict:
+    return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+
+
+def calls_path(settings: dict) -> str:
+    """CALLS_PATH, relative to the folder holding content/ (the project root) unless absolute."""
+    path = settings.get("CALLS_PATH", DEFAULTS["CALLS_PATH"])
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
+
+
+def load(path: str, **override) -> dict:
+    """A Pelican settings file, with `override` (None values ignored)."""
+    from pelican.settings import read_settings
+
+    return read_settings(path, override={k: v for k, v in override.items() if v is not None})
