@@ -44,6 +44,20 @@ def days_left_text(closes: dt.datetime, now: dt.datetime) -> str:
     return f"{days} jours restants"
 
 
+def french_number(value) -> str:
+    """1 000 000 or 12,5: thin no-break spaces between thousands, a decimal comma."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    whole, _, decimals = str(value).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return sign + "\u202f".join(groups) + ("," + decimals if decimals else "")
+
+
 def french_size(size: float) -> str:
     """12 ko, 1,2 Mo: French units with a decimal comma, on pages, forms and receipts."""
     if size < 1024:

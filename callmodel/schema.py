@@ -94,6 +94,8 @@ FIELD_TYPES = (
     "select", "multiselect", "checkbox", "siret", "file",
 )
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000, "email": 254, "tel": 20, "url": 500, "siret": 17}
+# A number field without bounds takes a whole or decimal number in this range (a count, an amount).
+NUMBER_MIN, NUMBER_MAX = 0, 999_999_999_999
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ FIELD_KEYS = {k.name: k for k in (
     Key("choices", False, "list of texts"),
     Key("accept", False, "list of file extensions"),
     Key("max_size_mb", False, "number"),
+    Key("min", False, "number"),
+    Key("max", False, "number"),
+    Key("step", False, "number"),
 )}
 PARTNER_KEYS = {k.name: k for k in (
     Key("name", True, "text"), Key("url", False, "URL"),
@@ -164,6 +169,9 @@ class FormField:
     choices: tuple[str, ...] = ()
     accept: tuple[str, ...] = ()
     max_size_mb: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    step: int | float | None = None
 
     @property
     def limit(self) -> int | None:

@@ -29,7 +29,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -98,6 +98,7 @@ def export_message(export: Export, sending: Sending, config: Mapping, *, closed:
     message["Subject"] = f"{call.title} : {export.count} réponse{'s' if export.count != 1 else ''} ({subject})"
     message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join(call.exports_to)
+    message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="appels.invalid")
     message["Auto-Submitted"] = "auto-generated"
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import json
+import math
 import os
 import re
 import unicodedata
@@ -46,6 +48,7 @@ CHUNK = 1024 * 1024
 AHEAD = 16  # submissions fetched ahead by threads: enough to hide S3 latency, little memory
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_TEXT = 32767
+EXCEL_EXACT = 10**15  # beyond, a spreadsheet rounds a number (and openpyxl refuses huge integers)
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM:SS"
 DATE_FORMAT = "DD/MM/YYYY"
 
@@ -99,9 +102,11 @@ def applicant(call: Call, record: Submission) -> str:
 
 
 def columns(call: Call) -> list[Column]:
-    """Number, time of receipt, then every field in form order; a file field gives name, size, hash."""
+    """Number, time of receipt, other answers from the same address, then every field in form
+    order; a file field gives name, size, hash."""
     zone = city(call.timezone)
-    found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20)]
+    found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20),
+             Column("Autres réponses de la même adresse", 22)]
     widths = {"textarea": 60, "email": 32, "url": 32, "multiselect": 40, "checkbox": 10, "number": 12,
               "date": 12, "siret": 18, "tel": 18}
     for f in call.fields:
@@ -113,9 +118,10 @@ def columns(call: Call) -> list[Column]:
     return found
 
 
-def row(call: Call, record: Submission, tz: ZoneInfo) -> list:
+def row(call: Call, record: Submission, tz: ZoneInfo, repeats=()) -> list:
     """The row of one submission as Python values (text, numbers, dates, None for empty)."""
-    values: list = [record.number, record.received_at.astimezone(tz).replace(tzinfo=None)]
+    values: list = [record.number, record.received_at.astimezone(tz).replace(tzinfo=None),
+                    "; ".join(repeats) or None]
     for f in call.fields:
         if f.type == "file":
             files = record.files_of(f.name)
@@ -124,16 +130,36 @@ def row(call: Call, record: Submission, tz: ZoneInfo) -> list:
                        ("; ".join(x.sha256 for x in files) or None)]
             continue
         value = record.answers.get(f.name)
-        if f.type == "checkbox":
+        if f.type == "checkbox" and isinstance(value, bool):
             value = "Oui" if value else "Non"
-        elif f.type == "multiselect":
-            value = "; ".join(value or ()) or None
-        elif f.type == "date" and value:
-            value = dt.date.fromisoformat(value)
-        elif value == "":
-            value = None
-        values.append(value)
+        elif f.type == "multiselect" and isinstance(value, list):
+            value = "; ".join(map(str, value)) or None
+        elif f.type == "date" and isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        values.append(sheet_value(value))
     return values
+
+
+def sheet_value(value):
+    """What a spreadsheet cell can hold: None, a text, a date, or a number Excel keeps exactly
+    (15 significant digits). Any other value a record may hold becomes its text, so that no
+    stored answer can ever stop an export."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, (str, dt.date)):
+        return value
+    if isinstance(value, int) and abs(value) < EXCEL_EXACT:
+        return value
+    if isinstance(value, float) and math.isfinite(value) and abs(value) < EXCEL_EXACT:
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class SheetWriter:
@@ -226,39 +252,33 @@ def build_export(storage: Storage, call: Call, folder: str, *, basename: str | N
     os.makedirs(folder, exist_ok=True)
     export = Export(call, xlsx=os.path.join(folder, basename + ".xlsx"), csv=os.path.join(folder, basename + ".csv"),
                     zip=os.path.join(folder, basename + ".zip"), since=since, until=until)
-    ids = submission.submission_ids(storage, call.slug)
-    total = len(ids)
+    records = read_records(storage, call, since=since, until=until, progress=progress)
+    repeats = same_address(records)
     sums_path = export.zip + ".sha256.tmp"
 
-    def fetch(sub_id: str):
-        record = submission.existing(storage, call.slug, sub_id)
-        if record is None or (since and record.received_at < since) or (until and record.received_at >= until):
-            return None
+    def fetch(record: Submission):
         # Small attachments are read here, ahead; larger ones are streamed by the writer below.
-        small = {f.key: storage.get(f.key) for f in record.files if f.size <= CHUNK}
-        return record, small
+        return record, {f.key: storage.get(f.key) for f in record.files if f.size <= CHUNK}
 
     sheets = SheetWriter(call, export.xlsx, export.csv)
     try:
         with zipfile.ZipFile(export.zip, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, \
                 open(sums_path, "w", encoding="utf-8") as sums:
-            for done, fetched in enumerate(fetch_ahead(ids, fetch), 1):
-                if fetched is not None:
-                    record, small = fetched
-                    sheets.append(row(call, record, tz))
-                    moment = record.received_at.astimezone(tz)
-                    export.first = min(export.first or moment, moment)
-                    export.last = max(export.last or moment, moment)
-                    export.count += 1
-                    folder_name = f"{portable_name(record.number, 30)}_{portable_name(applicant(call, record))}"
-                    for n, f in enumerate(record.files, 1):
-                        # The name the applicant gave (made safe), numbered in the order of the form.
-                        path = f"{folder_name}/{n}-{portable_name(f.name, 120)}"
-                        copy_into(archive, path, storage, f, small.get(f.key), moment)
-                        sums.write(f"{f.sha256}  {path}\n")
-                        export.files += 1
+            for done, (record, small) in enumerate(fetch_ahead(records, fetch), 1):
+                sheets.append(row(call, record, tz, repeats.get(record.id, ())))
+                moment = record.received_at.astimezone(tz)
+                export.first = min(export.first or moment, moment)
+                export.last = max(export.last or moment, moment)
+                export.count += 1
+                folder_name = f"{portable_name(record.number, 30)}_{portable_name(applicant(call, record))}"
+                for n, f in enumerate(record.files, 1):
+                    # The name the applicant gave (made safe), numbered in the order of the form.
+                    path = f"{folder_name}/{n}-{portable_name(f.name, 120)}"
+                    copy_into(archive, path, storage, f, small.get(f.key), moment)
+                    sums.write(f"{f.sha256}  {path}\n")
+                    export.files += 1
                 if progress:
-                    progress(done, total, call.slug)
+                    progress(done, len(records), call.slug)
             sheets.close()
             sheets = None
             archive.write(export.xlsx, basename + ".xlsx", zipfile.ZIP_DEFLATED)
@@ -272,6 +292,30 @@ def build_export(storage: Storage, call: Call, folder: str, *, basename: str | N
             os.remove(sums_path)
     export.paths = [export.xlsx, export.csv, export.zip]
     return export
+
+
+def read_records(storage: Storage, call: Call, *, since: dt.datetime | None = None,
+                 until: dt.datetime | None = None, progress: Progress | None = None) -> list[Submission]:
+    """The call's submissions received in [since, until), in the order they were received."""
+    ids = submission.submission_ids(storage, call.slug)
+    records = []
+    for done, record in enumerate(fetch_ahead(ids, lambda i: submission.existing(storage, call.slug, i)), 1):
+        if record is not None and not (since and record.received_at < since) \
+                and not (until and record.received_at >= until):
+            records.append(record)
+        if progress:
+            progress(done, len(ids), f"{call.slug} (lecture)")
+    return sorted(records, key=lambda r: (r.received_at, r.number))
+
+
+def same_address(records: list[Submission]) -> dict[str, list[str]]:
+    """For each submission, the numbers of the others sent from the same address (a person who
+    answered twice, or a colleague answering for the same organisation)."""
+    by_address = collections.defaultdict(list)
+    for record in records:
+        by_address[record.email.strip().lower()].append(record)
+    return {r.id: [o.number for o in group if o is not r] for group in by_address.values() if len(group) > 1
+            for r in group}
 
 
 def copy_into(archive: zipfile.ZipFile, path: str, storage: Storage, file: StoredFile, data: bytes | None,

@@ -10,12 +10,15 @@ import datetime as dt
 import re
 import unicodedata
 import urllib.parse
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from callmodel.french import french_number
 from callmodel.schema import EMAIL_RE, FormField
 
 CHECKBOX_VALUE = "oui"
 NUMBER_MAX_LENGTH = 30
+# Digits with an optional decimal part: no exponent (1e999 is not something a person types).
+_NUMBER_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 # Control characters other than tab and line breaks (C0, DEL, C1) and null bytes.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _PHONE_RE = re.compile(r"^(?:\+33|0033|0)([1-9]\d{8})$")
@@ -78,16 +81,34 @@ def check_url(text: str, field: FormField) -> str:
     return candidate
 
 
+def number_rule(field: FormField) -> str:
+    """What a number field accepts, in words: for its hint and its error message."""
+    whole = field.step is not None and float(field.step).is_integer() and float(field.min or 0).is_integer()
+    kind = "Un nombre entier" if whole else "Un nombre"
+    if field.min is not None and field.max is not None:
+        text = f"{kind} entre {french_number(field.min)} et {french_number(field.max)}"
+    elif field.min is not None:
+        text = f"{kind} d'au moins {french_number(field.min)}"
+    elif field.max is not None:
+        text = f"{kind} d'au plus {french_number(field.max)}"
+    else:
+        text = kind
+    if field.step is not None and not (whole and float(field.step) == 1):
+        text += f", par pas de {french_number(field.step)}"
+    return text + "."
+
+
 def check_number(text: str, field: FormField) -> int | float:
     compact = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
-    try:
-        if len(compact) > NUMBER_MAX_LENGTH:
-            raise InvalidOperation
-        number = Decimal(compact)
-        if not number.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        raise Invalid("Saisissez un nombre, par exemple 12 ou 12,5.") from None
+    if len(compact) > NUMBER_MAX_LENGTH or not _NUMBER_RE.match(compact):
+        raise Invalid("Saisissez un nombre, par exemple 12 ou 12,5.")
+    number = Decimal(compact)
+    low = Decimal(str(field.min)) if field.min is not None else None
+    high = Decimal(str(field.max)) if field.max is not None else None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise Invalid(f"{number_rule(field)[:-1]} est attendu.")
+    if field.step is not None and (number - (low or 0)) % Decimal(str(field.step)) != 0:
+        raise Invalid(f"{number_rule(field)[:-1]} est attendu.")
     return int(number) if number == number.to_integral_value() else float(number)
 
 

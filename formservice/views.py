@@ -27,7 +27,7 @@ from .services import services
 from .storage import StorageUnavailable
 from .submission import Submission
 from .uploads import accepted_formats, check_upload, formats_label, max_bytes, received_bytes, total_limit
-from .validation import Invalid, check_field, shown_value
+from .validation import Invalid, check_field, number_rule, shown_value
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health)
     app.jinja_env.filters.update(fdatetime=french_datetime, filesize=french_size, answer=receipts.show_answer)
     app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes, call_page=call_page,
+                                 number_rule=number_rule,
                                  accept_attr=accept_attr, autocomplete=autocomplete)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -244,15 +244,36 @@ def read_fields(source: Source, raw, path: tuple) -> tuple[FormField, ...]:
         if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0):
             source.error(where + ("max_length",), "max_length must be a positive whole number")
             max_length = None
+        bounds = _number_bounds(source, entry, kind, where)
         fields.append(FormField(
             name=name, label=_text(source, entry, "label", where), type=kind, required=bool(required),
             help=_text(source, entry, "help", where), max_length=max_length,
-            choices=tuple(str(c) for c in choices or ()), accept=tuple(accept), max_size_mb=max_size))
+            choices=tuple(str(c) for c in choices or ()), accept=tuple(accept), max_size_mb=max_size, **bounds))
     emails = [f for f in fields if f.type == "email"]
     if len(emails) != 1:
         source.error(path, f"a form needs exactly one field of type email (the applicant's address, "
                            f"where the receipt goes); found {len(emails)}")
     return tuple(fields)
+
+
+def _number_bounds(source: Source, entry: dict, kind: str, where: tuple) -> dict:
+    """min, max and step of a number field, resolved (a sane range when none is written)."""
+    given = {key: entry.get(key) for key in ("min", "max", "step") if entry.get(key) is not None}
+    if kind != "number":
+        for key in given:
+            source.error(where + (key,), f"{key} only applies to number fields, not {kind}")
+        return {}
+    for key, value in list(given.items()):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            source.error(where + (key,), f"{key} must be a number, e.g. 0 or 2.5")
+            del given[key]
+    bounds = {"min": given.get("min", schema.NUMBER_MIN), "max": given.get("max", schema.NUMBER_MAX),
+              "step": given.get("step")}
+    if bounds["min"] >= bounds["max"]:
+        source.error(where + ("max",), f"max ({bounds['max']}) must be greater than min ({bounds['min']})")
+    if bounds["step"] is not None and bounds["step"] <= 0:
+        source.error(where + ("step",), "step must be a positive number, e.g. 1 for whole numbers")
+    return bounds
 
 
 # --- calls ------------------------------------------------------------------------------------

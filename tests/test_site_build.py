@@ -135,7 +135,7 @@ def test_calls_json_contract(site_dir):
     assert calls["telesurveillance"]["status"] == "upcoming"
     assert calls["telesurveillance"]["fields"][1] == {
         "name": "courriel", "label": "Courriel", "type": "email", "required": True, "help": "",
-        "max_length": None, "choices": [], "accept": [], "max_size_mb": None}
+        "max_length": None, "choices": [], "accept": [], "max_size_mb": None, "min": None, "max": None, "step": None}
     assert calls["challenge-donnees"]["status"] == "closed"
     assert calls["reunion-information"]["closes"] is None and calls["reunion-information"]["submit_url"] is None
 

@@ -43,6 +43,7 @@ def test_send_attaches_spreadsheets_and_zip(world, storage, mailer, config, smtp
     delivery.send_export(storage, mailer, config, delivery.Sending(call, "manual"), now=now)
     [(to, message)] = smtp.about(slug, wait=5)
     assert sorted(to) == sorted(ADDRESSES)
+    assert abs(message["Date"].datetime - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
     body = message.get_body(("plain",)).get_content()
     assert "Nombre de réponses : 2" in body and f"Appel [{slug}]" in body and "clos le" in body
     assert "Période couverte : du" in body

@@ -22,6 +22,7 @@ ALL_FIELDS = [
     {"name": "telephone", "label": "Téléphone", "type": "tel"},
     {"name": "site", "label": "Site web", "type": "url"},
     {"name": "effectif", "label": "Effectif", "type": "number"},
+    {"name": "equipe", "label": "Membres de l'équipe", "type": "number", "min": 1, "max": 6, "step": 1},
     {"name": "creation", "label": "Date de création", "type": "date"},
     {"name": "taille", "label": "Taille", "type": "select", "choices": ["PME", "ETI"]},
     {"name": "secteurs", "label": "Secteurs", "type": "multiselect", "choices": ["Air", "Eau", "Sol"]},
@@ -91,6 +92,11 @@ def refused(response, field: str, message: str):
     ("site", "http://localhost", "adresse web valide"),
     ("effectif", "douze", "Saisissez un nombre"),
     ("effectif", "NaN", "Saisissez un nombre"),
+    ("effectif", "1e999", "Saisissez un nombre"),
+    ("effectif", "9" * 31, "Saisissez un nombre"),
+    ("equipe", "-5", "Un nombre entier entre 1 et 6 est attendu."),
+    ("equipe", "7", "Un nombre entier entre 1 et 6 est attendu."),
+    ("equipe", "2,5", "Un nombre entier entre 1 et 6 est attendu."),
     ("creation", "2026-02-30", "date réelle"),
     ("creation", "demain", "date réelle"),
     ("taille", "Multinationale", "réponses proposées"),
@@ -131,13 +137,13 @@ def test_all_values_typed_are_kept_after_an_error(person):
 def test_valid_values_of_every_type_are_stored_clean(person, s3):
     sent = person.send({**VALID, "telephone": "+33 6 12 34 56 78", "site": "www.exemple.fr", "effectif": "12,5",
                         "creation": "31/01/2020", "secteurs": ["Sol", "Air"], "siret": "356 000 000 00048",
-                        "message": "Deux\r\nlignes", "piece": (PNG, "photo.png")})
+                        "message": "Deux\r\nlignes", "equipe": " 6 ", "piece": (PNG, "photo.png")})
     assert sent.status_code == 303, re.findall(r"ap-error-message.*|ap-notice.*", sent.text)
     [record] = submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)
     assert record.answers == {"nom": "Ada", "message": "Deux\nlignes", "courriel": "ada@example.org",
                                  "telephone": "06 12 34 56 78", "site": "https://www.exemple.fr", "effectif": 12.5,
                                  "creation": "2020-01-31", "taille": None, "secteurs": ["Air", "Sol"],
-                                 "accord": True, "siret": "35600000000048"}
+                                 "accord": True, "siret": "35600000000048", "equipe": 6}
 
 
 @pytest.mark.parametrize("data, name, detected", [
