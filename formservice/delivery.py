@@ -98,7 +98,7 @@ def export_message(export: Export, sending: Sending, config: Mapping, *, closed:
     message["Subject"] = f"{call.title} : {export.count} réponse{'s' if export.count != 1 else ''} ({subject})"
     message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join(call.exports_to)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="appels.invalid")
     message["Auto-Submitted"] = "auto-generated"
 

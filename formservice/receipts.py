@@ -53,7 +53,7 @@ def receipt_message(call: Call, record: Submission, url: str) -> Message:
     message["Subject"] = Header(f"Accusé de réception {record.number} – {call.title}", "utf-8")
     message["From"] = email.utils.formataddr(email.utils.parseaddr(config["MAIL_FROM"]), "utf-8")
     message["To"] = record.email
-    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Date"] = email.utils.formatdate(usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(idstring=record.id[:16], domain="appels.invalid")
     message["Auto-Submitted"] = "auto-generated"
     message.attach(MIMEText(render_template("receipt_mail.txt", **values), "plain", UTF8_QP))
