@@ -18,6 +18,7 @@ import unicodedata
 import click
 
 from callmodel import schema
+from callmodel.addresses import is_address
 from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
 from callmodel.french import french_datetime
 from callmodel.schema import TITLE_MAX
@@ -169,7 +170,7 @@ def _addresses(value) -> tuple[str, ...]:
     if not addresses:
         raise click.BadParameter("au moins une adresse électronique.")
     for address in addresses:
-        if not schema.EMAIL_RE.match(address):
+        if not is_address(address):
             raise click.BadParameter(f"« {address} » n'est pas une adresse électronique valide.")
     return addresses
 

@@ -156,8 +156,11 @@ def purge(dry_run, months, now, instance):
 def send_receipts(min_age, instance):
     """Send the receipt mails queued while the mail server was down (run it from cron)."""
     _, found = form_service(instance)
-    sent, left, recent = mail.send_queued(found.mailer, found.storage, min_age=min_age)
-    click.echo(f"{sent} queued receipt(s) sent, {left} still queued"
-               + (f", {recent} queued less than {min_age:g} s ago left to the form service." if recent else "."))
-    if left:
+    report = mail.send_queued(found.mailer, found.storage, min_age=min_age)
+    click.echo(f"{report.sent} queued receipt(s) sent, {report.left} still queued"
+               + (f", {report.recent} queued less than {min_age:g} s ago left to the form service" if report.recent else "")
+               + (f", {report.leased} being sent by another sender" if report.leased else "") + ".")
+    for line in report.set_aside:
+        click.echo(f"set aside under {mail.FAILED}/ (never sendable): {line}", err=True)
+    if report.left or report.set_aside:
         sys.exit(1)

@@ -12,8 +12,9 @@ import unicodedata
 import urllib.parse
 from decimal import Decimal
 
+from callmodel.addresses import BadAddress, normalize_address
 from callmodel.french import french_number
-from callmodel.schema import EMAIL_RE, FormField
+from callmodel.schema import FormField
 
 CHECKBOX_VALUE = "oui"
 NUMBER_MAX_LENGTH = 30
@@ -58,9 +59,10 @@ def clean_text(raw: str, field: FormField, *, multiline: bool) -> str:
 
 
 def check_email(text: str, field: FormField) -> str:
-    if not EMAIL_RE.match(text) or len(text) > 254:
-        raise Invalid("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")
-    return text
+    try:
+        return normalize_address(text)
+    except BadAddress:
+        raise Invalid("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.") from None
 
 
 def check_tel(text: str, field: FormField) -> str:

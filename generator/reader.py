@@ -20,6 +20,7 @@ from cmarkgfm.cmark import Options as CmarkOptions
 
 import callmodel
 from callmodel import schema
+from callmodel.addresses import is_address
 from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
 from callmodel.schema import Amendment, Call, Document, FormField, Partner, Question, SubmissionSpec
 
@@ -113,8 +114,6 @@ def _list(source: Source, data: dict, key: str, path: tuple = ()) -> list:
     return value
 
 
-def _email_ok(address) -> bool:
-    return isinstance(address, str) and bool(schema.EMAIL_RE.match(address))
 
 
 def _url_ok(url, *, https_only=False) -> bool:
@@ -476,7 +475,7 @@ def _submission(source, data, kind, registries) -> SubmissionSpec | None:
         source.error(where, "exports_to is required: who receives the answers (list of e-mail addresses)",
                      missing="exports_to")
     for index, address in enumerate(exports_to):
-        if not _email_ok(address):
+        if not is_address(address):
             source.error(where + ("exports_to", index), f'"{address}" is not a valid e-mail address')
     digest = raw.get("digest") or ""
     if digest and digest not in schema.DIGESTS:

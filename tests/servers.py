@@ -21,12 +21,21 @@ from calls_cli import local as embedded
 
 
 class Inbox:
-    """An aiosmtpd handler keeping every message received, parsed, with its recipients."""
+    """An aiosmtpd handler keeping every message received, parsed, with its recipients. Like a real
+    server, it refuses for good (550) any recipient at the domain `refuse.example`."""
+
+    REFUSED_DOMAIN = "refuse.example"
 
     def __init__(self):
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
         self.lock = threading.Lock()
         self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().endswith("@" + self.REFUSED_DOMAIN):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -15,7 +15,7 @@ from .conftest import ROOT
 # stage or of an earlier one; calls_cli (the command line) sits above all and nothing imports it.
 # A new module goes here and in docs/architecture.md.
 STAGES = [
-    ("call model", ["callmodel", "callmodel.dates", "callmodel.french", "callmodel.status", "callmodel.urls",
+    ("call model", ["callmodel", "callmodel.addresses", "callmodel.dates", "callmodel.french", "callmodel.status", "callmodel.urls",
                     "callmodel.schema", "callmodel.record"]),
     ("read and build", ["generator.source", "generator.reader", "generator.settings", "generator.history",
                         "generator.opendata", "generator.site", "generator", "generator.build"]),

@@ -84,6 +84,8 @@ def refused(response, field: str, message: str):
 @pytest.mark.parametrize("field, value, message", [
     ("courriel", "ada@", "adresse électronique valide"),
     ("courriel", "ada@example", "adresse électronique valide"),
+    ("courriel", "=?utf-8?q?x=0D=0ABcc=3A_x=40y.zz?=@b.cc", "adresse électronique valide"),
+    ("courriel", "ada@exemple.fr\r\nBcc: x@y.zz", "caractères invisibles"),
     ("telephone", "12345", "numéro de téléphone français"),
     ("telephone", "+44 20 7946 0958", "numéro de téléphone français"),
     ("siret", "1234567890123", "14 chiffres"),
