@@ -11,7 +11,7 @@ import hmac
 import logging
 import re
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -36,6 +36,9 @@ health = Blueprint("health", __name__)
 
 FORM_TOKEN = "_form"
 HONEYPOT = "_website"
+SECOND = "_seconde"  # ticked to send a second answer from a browser that already answered
+ANSWERED = "answered"  # in the session cookie: the answers sent from this browser, by call
+ANSWERED_KEPT = 20
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -115,6 +118,7 @@ class Attempt:
     def render(self, status: int = 200):
         labels = {f.name: f.label for f in self.call.fields}
         return render_template("form.html", call=self.call, values=self.values, errors=self.errors,
+                               previous=previous_answer(self.call.slug), second=SECOND,
                                total_limit=french_size(total_limit()),
                                error_list=[(n, labels.get(n, ""), m) for n, m in self.errors.items()],
                                notice=self.notice, form_token=self.form_token,
@@ -147,7 +151,8 @@ def submit(call: Call):
         log.info("formservice: honeypot filled on %s from %s", call.slug, request.remote_addr)
         return notice("refused", 400, call=call)
     try:
-        sub_id = tokens.submission_id(config["SECRET_KEY"], call.slug, attempt.form_token)
+        # A form without its token is refused like a forged one: a resend must never be a new answer.
+        sub_id = tokens.submission_id(config["SECRET_KEY"], call.slug, form.get(FORM_TOKEN) or "")
     except tokens.BadFormToken:
         attempt.form_token = tokens.new_form_token(config["SECRET_KEY"])
         attempt.notice = "expired"
@@ -175,6 +180,10 @@ def submit(call: Call):
             attempt.errors[field.name] = str(exc)
     if attempt.errors or attempt.notice:
         return attempt.render(413 if attempt.notice == "too_large" else 422)
+    previous = previous_answer(call.slug)
+    if previous and previous["id"] != sub_id and form.get(SECOND) != "oui":
+        attempt.notice = "already_answered"
+        return attempt.render(409)
 
     email_field = call.email_field
     email = answers_.get(email_field.name) if email_field else None
@@ -197,11 +206,24 @@ def submit(call: Call):
                 return attempt.render(409)
         else:
             send_receipt(call, record)
+        remember_answer(record)
     except StorageUnavailable:
         log.exception("formservice: storage unavailable, submission to %s not saved", call.slug)
         attempt.notice = "storage_down"
         return attempt.render(503)
     return redirect(receipt_url(record), 303)
+
+
+def previous_answer(slug: str) -> dict | None:
+    """The last answer sent to this call from this browser, as the session cookie remembers it."""
+    return (session.get(ANSWERED) or {}).get(slug)
+
+
+def remember_answer(record: Submission) -> None:
+    answered = {k: v for k, v in (session.get(ANSWERED) or {}).items() if k != record.slug}
+    answered[record.slug] = {"id": record.id, "number": record.number, "receipt": receipt_url(record),
+                             "at": record.received_text}
+    session[ANSWERED] = dict(list(answered.items())[-ANSWERED_KEPT:])
 
 
 def receipt_url(record: Submission) -> str:

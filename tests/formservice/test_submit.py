@@ -131,15 +131,15 @@ def test_a_filled_honeypot_stores_nothing(answering, s3):
 
 
 def test_too_many_submissions_from_one_address_get_a_clear_page(make_app):
-    client = make_app(RATE_LIMIT=2).test_client()
+    app = make_app(RATE_LIMIT=2)
     statuses = []
-    for n in range(3):
-        person = Answering(client, address="203.0.113.77")
+    for n in range(3):  # three people, three browsers, one address (an office behind one router)
+        person = Answering(app.test_client(), address="203.0.113.77")
         person.open()
         statuses.append(person.send(company_answers(email=f"limit{n}@airpur.example")))
     assert [r.status_code for r in statuses] == [303, 303, 429]
     assert "Trop d&#39;envois depuis votre connexion" in statuses[2].text
-    other = Answering(client, address="203.0.113.78")
+    other = Answering(app.test_client(), address="203.0.113.78")
     other.open()
     assert other.send(company_answers()).status_code == 303
 
@@ -206,3 +206,33 @@ def test_an_answer_arriving_after_the_deadline_is_refused_with_values_kept(make_
     assert "La date limite est passée" in late.text and "En Retard SA" in late.text
     assert "n'a pas été enregistrée" in late.text and "<form" not in late.text
     assert records_of(s3, "bientot-clos") == []
+
+
+def test_a_post_without_its_form_token_is_refused_and_stores_nothing(answering, s3):
+    person = answering()
+    hidden = {k: v for k, v in person.hidden.items() if k != "_form"}
+    refused = person.send(company_answers(email="sansjeton@airpur.example"), hidden=hidden)
+    assert refused.status_code == 400
+    assert "La page avait expiré" in refused.text and 'value="sansjeton@airpur.example"' in refused.text
+    assert 'name="_form" value="' in refused.text  # a fresh token, to send again
+    again = person.send(company_answers(email="sansjeton@airpur.example"), hidden=hidden)
+    assert again.status_code == 400
+    assert not [r for r in records_of(s3, "capteurs-air") if r.email == "sansjeton@airpur.example"]
+
+
+def test_a_second_answer_from_the_same_browser_is_never_silent(answering, client, s3):
+    person = answering()
+    first = person.send(company_answers(email="retour@airpur.example"))
+    assert first.status_code == 303
+    number = client.get(first.headers["Location"]).text.split("numéro ")[1].split(".")[0]
+    again = person.open()  # Back, or the form opened again later: a new form token
+    assert "Vous avez déjà envoyé une réponse à cet appel depuis ce navigateur" in again.text
+    assert f'href="{first.headers["Location"]}"' in again.text and number in again.text
+    second = person.send(company_answers(email="retour@airpur.example", raison_sociale="Deuxième SAS"))
+    assert second.status_code == 409
+    assert "Vous avez déjà répondu à cet appel" in second.text and 'value="Deuxième SAS"' in second.text
+    assert len([r for r in records_of(s3, "capteurs-air") if r.email == "retour@airpur.example"]) == 1
+    confirmed = person.send(company_answers(email="retour@airpur.example", raison_sociale="Deuxième SAS",
+                                            _seconde="oui"))
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] != first.headers["Location"]
+    assert len([r for r in records_of(s3, "capteurs-air") if r.email == "retour@airpur.example"]) == 2
