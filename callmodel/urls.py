@@ -43,6 +43,7 @@ def ics(kind: str, key: str) -> str:
 
 # On the form service.
 ANSWER = "appels/{slug}/repondre"
+EXPORT = "appels/{slug}/export"  # where a partner asks for a call's answers again
 
 
 def join(base: str, path: str) -> str:

@@ -100,8 +100,8 @@ SETTINGS = (
     Setting("EXPORT_ATTACH_MAX_MB", 10.0, "Largest ZIP of attachments sent inside the export mail, in MB; a "
                                           "larger one is stored in S3 and sent as a link.", float),
     Setting("EXPORT_LINK_DAYS", 7, "Days a download link of an export stays valid (S3 allows 7 at most).", int),
-    Setting("EXPORT_REQUEST_LIMIT", 3, "Exports a partner may ask again from the export page, per call and per "
-                                       "day.", int),
+    Setting("EXPORT_REQUEST_LIMIT", 3, "Exports a partner may ask again with the export page's links, per "
+                                       "call and per day.", int),
     Setting("RETENTION_MONTHS", 12, "Months after a call closes before `calls purge` deletes its submissions "
                                     "and exports (the privacy page states it).", int),
 )

@@ -33,6 +33,7 @@ from email.utils import formatdate, make_msgid
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from callmodel import urls
 from callmodel.french import french_datetime
 from callmodel.schema import MB, Call
 
@@ -66,12 +67,6 @@ def months_after(moment: dt.datetime, months: int) -> dt.datetime:
 def sealed(call: Call, now: dt.datetime) -> bool:
     """True while answers may not reach the partner: open (or upcoming) and no digest chosen."""
     return call.status(now) != "closed" and not call.digest
-
-
-def mask(address: str) -> str:
-    """i***@rivebelle.example.org: enough for a partner to recognise, useless to a harvester."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -144,6 +139,8 @@ def export_message(export: Export, sending: Sending, config: Mapping, *, closed:
         " le CSV) : aucune formule venue d'un candidat ne s'exécute dans votre tableur.", "",
         f"Ces fichiers contiennent des données personnelles : conservez-les au plus {config['RETENTION_MONTHS']}"
         " mois après la clôture de l'appel, sauf obligation légale de conservation plus longue.", "",
+        "Pour recevoir à nouveau ces réponses plus tard (un lien est envoyé aux adresses qui reçoivent ce"
+        " courriel) :", urls.join(config["URL"], urls.EXPORT.format(slug=call.slug)), "",
         "-- ", config["SITENAME"], "Message automatique : ne pas répondre.",
     ]
     message.set_content("\n".join(lines))

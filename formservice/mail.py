@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from callmodel.addresses import BadAddress, normalize_address
 
@@ -100,9 +101,10 @@ class SMTPMailer:
             raise MailUnavailable(f"SMTP {self.host}:{self.port}: {exc}") from exc
 
 
-def message_id(kind: str, key: str, domain: str) -> str:
-    """The same Message-ID each time the same message is built, so a duplicate folds into one."""
-    return f"<{kind}-{key}@{domain}>"
+def message_id(kind: str, key: str, service_url: str) -> str:
+    """The same Message-ID each time the same message is built, so a duplicate folds into one; its
+    domain is the form service's public host."""
+    return f"<{kind}-{key}@{urlsplit(service_url).hostname or 'localhost'}>"
 
 
 class Outbox:

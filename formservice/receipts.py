@@ -9,8 +9,6 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
-from urllib.parse import urlsplit
-
 from flask import current_app, render_template
 
 from callmodel.schema import Call
@@ -57,7 +55,7 @@ def receipt_message(call: Call, record: Submission, url: str) -> Message:
     message["From"] = email.utils.formataddr(email.utils.parseaddr(config["MAIL_FROM"]), "utf-8")
     message["To"] = record.email
     message["Date"] = email.utils.formatdate(usegmt=True)
-    message["Message-ID"] = message_id("receipt", record.id, urlsplit(config["URL"]).hostname or "localhost")
+    message["Message-ID"] = message_id("receipt", record.id, config["URL"])
     message["Auto-Submitted"] = "auto-generated"
     message.attach(MIMEText(render_template("receipt_mail.txt", **values), "plain", UTF8_QP))
     message.attach(MIMEText(render_template("receipt_mail.html", **values), "html", UTF8_QP))
