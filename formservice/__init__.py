@@ -15,7 +15,7 @@ from callmodel.schema import MB
 
 from . import config as settings
 from . import partner_exports, security, services, views
-from .uploads import READ_THROUGH, AnswerRequest
+from .uploads import PARSER_PARTS_MAX, READ_THROUGH, TEXT_PART_MAX, AnswerRequest
 
 
 def create_app(config: dict | None = None, *, environ=None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
                                     flask_keys=set(app.config)))
     app.config.update(
         MAX_CONTENT_LENGTH=int(app.config["MAX_TOTAL_MB"] * MB * READ_THROUGH) + MB,
+        MAX_FORM_MEMORY_SIZE=TEXT_PART_MAX, MAX_FORM_PARTS=PARSER_PARTS_MAX,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(app.config["SECURE_COOKIES"]),
         WTF_CSRF_FIELD_NAME="_csrf",

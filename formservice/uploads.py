@@ -31,6 +31,13 @@ _OPENDOCUMENT = {"odt", "ods", "odp"}
 # files are too large together gets the form back with what they typed; a larger one is refused
 # before its body is read, with a page that cannot keep the values.
 READ_THROUGH = 4
+# A text answer is read in memory up to this size (far over any field's limit, so that an answer
+# pasted too long comes back with its error next to it, the other values kept); beyond, the request
+# cannot be read. More parts than FORM_PARTS_MAX come back with a notice; Werkzeug's own guard on
+# parts is set far above it, so that ours is the one a person meets.
+TEXT_PART_MAX = 2 * MB
+FORM_PARTS_MAX = 1000
+PARSER_PARTS_MAX = 50_000
 
 
 class CappedSpool(tempfile.SpooledTemporaryFile):

@@ -27,7 +27,22 @@ _DATE_FR_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 class Invalid(ValueError):
-    """An answer that cannot be accepted; the message is shown to the person as is."""
+    """An answer that cannot be accepted; the message is shown to the person as is. `cleaned`,
+    when given, is what the field shows instead of what was typed."""
+
+    def __init__(self, message: str, cleaned: str | None = None):
+        super().__init__(message)
+        self.cleaned = cleaned
+
+
+# Characters that change how a text reads without being seen: bidirectional embeddings, overrides
+# and isolates anywhere (a name shown reversed in a receipt or an export); every other format
+# character (zero-width spaces and joiners, soft hyphens, byte order marks) in a one-line answer.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def invisible(char: str, multiline: bool) -> bool:
+    return bool(_BIDI_RE.match(char)) or (not multiline and unicodedata.category(char) == "Cf")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -51,6 +66,11 @@ def siret_ok(digits: str) -> bool:
 def clean_text(raw: str, field: FormField, *, multiline: bool) -> str:
     if "\x00" in raw or _CONTROL_RE.search(raw) or (not multiline and re.search(r"[\r\n\t]", raw)):
         raise Invalid("Le texte contient des caractères invisibles non autorisés : retirez-les.")
+    visible = "".join(c for c in raw if not invisible(c, multiline))
+    if visible != raw:
+        raise Invalid("Ce texte contenait des caractères invisibles qui peuvent en changer la lecture (par exemple "
+                      "une inversion du sens d'écriture) : nous les avons retirés ci-dessus. Vérifiez le texte, "
+                      "puis envoyez à nouveau.", cleaned=visible)
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n")).strip()
     limit = field.limit
     if limit and len(text) > limit:

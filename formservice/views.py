@@ -26,7 +26,8 @@ from .published import CatalogueUnavailable, answer_state
 from .services import services
 from .storage import StorageUnavailable
 from .submission import Submission
-from .uploads import accepted_formats, check_upload, formats_label, max_bytes, received_bytes, total_limit
+from .uploads import (FORM_PARTS_MAX, TEXT_PART_MAX, accepted_formats, check_upload, formats_label, max_bytes,
+                      received_bytes, total_limit)
 from .validation import Invalid, check_field, number_rule, shown_value
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,10 @@ def submit(call: Call):
     answers_, uploads = {}, []
     file_parts = [f for name in request.files for f in request.files.getlist(name) if f.filename]
     file_fields = {f.name for f in call.fields if f.type == "file"}
-    if len(file_parts) > config["MAX_FILES"] or any(name not in file_fields for name in request.files):
+    parts = sum(len(values) for _, values in form.lists()) + sum(len(v) for _, v in request.files.lists())
+    if parts > FORM_PARTS_MAX:
+        attempt.notice = "too_many_parts"
+    elif len(file_parts) > config["MAX_FILES"] or any(name not in file_fields for name in request.files):
         attempt.notice = "too_many_files"
     elif received_bytes(file_parts) > total_limit():
         attempt.notice = "too_large"
@@ -178,6 +182,8 @@ def submit(call: Call):
                 answers_[field.name] = check_field(field, form)
         except Invalid as exc:
             attempt.errors[field.name] = str(exc)
+            if exc.cleaned is not None:
+                attempt.values[field.name] = exc.cleaned
     if attempt.errors or attempt.notice:
         return attempt.render(413 if attempt.notice == "too_large" else 422)
     previous = previous_answer(call.slug)
@@ -288,7 +294,12 @@ def csrf_failed(error: CSRFError):
 
 
 def too_large(error):
-    return notice("too_large", 413, limit=french_size(total_limit()), back=request.path)
+    """A request the service would not read to the end: its files far over the total limit, or one
+    text over TEXT_PART_MAX (either way its answers cannot be read back)."""
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        return notice("too_large", 413, limit=french_size(total_limit()), sent=french_size(request.content_length),
+                      back=request.path)
+    return notice("text_too_large", 413, limit=french_size(TEXT_PART_MAX), back=request.path)
 
 
 def catalogue_down(error):

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from formhelpers import PDF, Answering, catalogue_with, iso_in
+from formhelpers import PDF, Answering, catalogue_with, company_answers, iso_in
 from formservice import storage, submission
 from formservice.uploads import safe_name, sniff
 from formservice.validation import siret_ok
@@ -108,6 +108,9 @@ def refused(response, field: str, message: str):
     ("message", "ligne\x1b[31m", "caractères invisibles"),
     ("nom", "Ada\nLovelace", "caractères invisibles"),
     ("nom", "", '<a href="#champ-nom">Nom : Renseignez ce champ.</a>'),
+    ("nom", "Ada\u202eecalevol", "caractères invisibles qui peuvent en changer la lecture"),
+    ("nom", "Ada\u200bLovelace", "caractères invisibles qui peuvent en changer la lecture"),
+    ("message", "Bonjour \u2067x\u2069", "caractères invisibles qui peuvent en changer la lecture"),
 ])
 def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value, message):
     answers = {**VALID, field: value, "piece": (PDF, "cv.pdf")}
@@ -192,7 +195,8 @@ def test_a_request_far_over_the_total_limit_gets_a_clear_page_not_a_raw_413(pers
     response = person.send({**VALID, "annexe": (PDF + b"0" * (2 * 1024 * 1024), "enorme.pdf")})
     assert response.status_code == 413
     page = html.unescape(response.text)
-    assert "Fichiers trop volumineux" in page and "n'a pas été enregistrée" in page
+    assert "Envoi trop volumineux" in page and "n'a pas été enregistrée" in page
+    assert "l'envoi pèse 2 Mo" in page and "51 ko pour l'ensemble des fichiers joints" in page
     assert f'href="/appels/{person.slug}/repondre"' in page and "ap-header" in page
 
 
@@ -217,3 +221,36 @@ def test_stored_file_names_are_safe(person, s3):
 def test_siret_check_digits():
     assert siret_ok("73282932000074") and siret_ok("35600000000048")
     assert not siret_ok("73282932000075") and not siret_ok("7328293200007")
+
+
+def test_a_text_answer_far_too_long_comes_back_with_its_reason_and_the_values(person, s3):
+    sent = person.send({**VALID, "nom": "Ada Lovelace", "message": "é" * 300_000})  # 600 kB of text
+    page = refused(sent, "message", "300000 caractères : 50 au maximum.")
+    assert 'value="Ada Lovelace"' in page and "Fichiers trop volumineux" not in page
+    assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
+
+
+def test_a_text_beyond_what_can_be_read_gets_the_true_reason(answering, s3):
+    person = answering()
+    sent = person.send(company_answers(email="texte@airpur.example", solution="x" * (3 * 1024 * 1024)))
+    assert sent.status_code == 413
+    assert "Un texte saisi est trop long" in sent.text and "fichiers" not in sent.text.split("<h1>")[1][:80]
+    assert not [r for r in submission.iter_submissions(storage.S3Storage(s3.bucket), "capteurs-air")
+                if r.email == "texte@airpur.example"]
+
+
+def test_more_form_parts_than_any_form_has_come_back_with_the_values(person, s3):
+    extra = {f"x{n}": "1" for n in range(1200)}
+    sent = person.send({**VALID, "nom": "Ada Parts", **extra})
+    assert sent.status_code == 422
+    assert "Trop de champs envoyés" in sent.text and 'value="Ada Parts"' in sent.text
+    assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
+
+
+def test_invisible_characters_are_removed_and_shown_before_anything_is_stored(person, s3):
+    sent = person.send({**VALID, "nom": "Ada\u202eLove\u200blace", "message": "Un\u200d\U0001F469\u202c texte"})
+    page = refused(sent, "nom", "nous les avons retirés")
+    assert 'value="AdaLovelace"' in page and "Un\u200d\U0001F469 texte</textarea>" in page
+    assert 'id="champ-message-erreur"' in page  # the bidi mark in the text; its zero-width joiner stays
+    assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
+    assert person.send({**VALID, "nom": "AdaLovelace", "message": "Un\u200d\U0001F469 texte"}).status_code == 303
