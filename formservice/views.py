@@ -277,9 +277,26 @@ def healthz():
         report["calls"] = len(services().catalogue)
     except CatalogueUnavailable:
         report["catalogue"] = "unreadable"
-    ok = report["storage"] == "ok" and report["catalogue"] == "ok"
+    report["forms"] = "ok" if can_show_a_form() else "broken"
+    ok = report["storage"] == report["catalogue"] == report["forms"] == "ok"
     report["status"] = "ok" if ok else "unavailable"
     return report, 200 if ok else 503
+
+
+def can_show_a_form() -> bool:
+    """Whether this instance can render an answer form at all (theme, templates, secret)."""
+    try:
+        calls = [c for c in services().catalogue.calls() if c.answered_here]
+        if calls:
+            Attempt(calls[0]).render()
+        else:
+            render_template("notice.html", kind="not_found")
+    except CatalogueUnavailable:
+        return False
+    except Exception:  # noqa: BLE001 - anything that breaks a form breaks this check, and is logged
+        log.exception("formservice: healthz: a form cannot be shown")
+        return False
+    return True
 
 
 def csrf_failed(error: CSRFError):

@@ -102,3 +102,11 @@ def test_a_newly_built_call_is_answerable_without_restart(make_app, catalogue_pa
                                            "closes": iso_in(3600)}])
     page = client.get("/appels/nouvel-appel/repondre")
     assert page.status_code == 200 and "Un nouvel appel" in page.text
+
+
+def test_healthz_fails_when_no_form_can_be_shown(make_app, tmp_path):
+    (tmp_path / "templates").mkdir()
+    broken = make_app(THEME=str(tmp_path)).test_client().get("/healthz")
+    assert broken.status_code == 503 and broken.json["forms"] == "broken"
+    assert make_app().test_client().get("/healthz").json == {
+        "calls": 7, "catalogue": "ok", "forms": "ok", "status": "ok", "storage": "ok"}
