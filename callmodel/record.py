@@ -4,6 +4,9 @@
 service sees it (the text of the call, its folder and source file stay with the site). The file's
 shape is fixed by `calls.schema.json` beside this module, published with the site as
 `api/calls.schema.json`; a test validates every build's output against it.
+
+Who receives a call's answers (`exports_to`) is never published: the build writes it to a private
+file beside the site (`recipients_json`), which only the form service reads (`read_catalogue`).
 """
 
 from __future__ import annotations
@@ -63,7 +66,6 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
         "external_url": None,
         "form": None,
         "fields": [],
-        "exports_to": [],
         "digest": None,
         "documents": [{"title": d.title, "url": urls.call_url(site, call.slug) + d.file, "format": d.format,
                        "size": d.size} for d in call.documents],
@@ -77,7 +79,7 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
         record["external_url"] = sub.external_url
     elif sub:
         record.update(submit_url=urls.answer_url(forms, call.slug), form=sub.form or None,
-                      fields=fields_data(sub.fields), exports_to=list(sub.exports_to), digest=sub.digest or None)
+                      fields=fields_data(sub.fields), digest=sub.digest or None)
     return record
 
 
@@ -92,14 +94,22 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def from_record(record: dict) -> Call:
-    """A Call as `to_record` wrote it (KeyError or ValueError if the record is not one)."""
+def recipients_json(calls, *, build: dict) -> str:
+    """The private part of the catalogue: who receives each call's answers."""
+    return json.dumps({"build": build, "calls": {c.slug: {"exports_to": list(c.exports_to)}
+                                                 for c in calls if c.exports_to}},
+                      ensure_ascii=False, indent=1)
+
+
+def from_record(record: dict, private: dict | None = None) -> Call:
+    """A Call as `to_record` wrote it, with its private part from `recipients_json` if given
+    (KeyError or ValueError if the record is not one)."""
     fields = tuple(FormField.from_dict(f) for f in record.get("fields") or ())
     if record.get("external_url"):
         submission = SubmissionSpec(external_url=record["external_url"])
     elif record.get("submit_url"):
         submission = SubmissionSpec(form=record.get("form") or "", fields=fields,
-                                    exports_to=tuple(record.get("exports_to") or ()),
+                                    exports_to=tuple((private or {}).get("exports_to") or ()),
                                     digest=record.get("digest") or "")
     else:
         submission = None
@@ -125,7 +135,10 @@ def from_record(record: dict) -> Call:
         version=record.get("version"))
 
 
-def read_catalogue(text: str) -> tuple[dict[str, Call], dict]:
-    """The calls of an `api/calls.json` text by slug, and the build it names."""
+def read_catalogue(text: str, recipients: str | None = None) -> tuple[dict[str, Call], dict]:
+    """The calls of an `api/calls.json` text by slug (with their recipients from the private file's
+    text, if given), and the build it names."""
     data = json.loads(text)
-    return {c.slug: c for c in map(from_record, data["calls"])}, data.get("build") or {}
+    private = json.loads(recipients)["calls"] if recipients else {}
+    calls = (from_record(record, private.get(record["slug"])) for record in data["calls"])
+    return {c.slug: c for c in calls}, data.get("build") or {}

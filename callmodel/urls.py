@@ -17,6 +17,7 @@ SITE_PLAN = "plan-du-site/"
 DATA = "donnees-ouvertes/"
 CALLS_JSON = "api/calls.json"
 CALLS_SCHEMA = "api/calls.schema.json"
+RECIPIENTS = "recipients.json"  # in the build's private folder, never in the published site
 OCDS_JSON = "api/ocds.json"
 FEED_ALL = "flux/appels.atom"
 FEED = "flux/{kind}/{key}.atom"

@@ -83,7 +83,8 @@ class Instance:
                 "S3_SECRET_ACCESS_KEY": LOCAL_S3["secret_key"], "S3_REGION": "us-east-1",
                 "BUCKET": LOCAL_S3["bucket"], "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.mail_port,
                 "SITE_URL": self.site_url, "URL": self.forms_url,
-                "CATALOGUE": os.path.join(self.output, "api", "calls.json")}
+                "CATALOGUE": os.path.join(self.output, "api", "calls.json"),
+                "RECIPIENTS": os.path.join(self.output + "-private", "recipients.json")}
 
     @property
     def record(self) -> str:

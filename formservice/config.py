@@ -65,6 +65,9 @@ SETTINGS = (
                                             "same variable)."),
     Setting("CATALOGUE", os.path.join(ROOT, "output", "api", "calls.json"),
             "Path or http(s) URL of the built api/calls.json."),
+    Setting("RECIPIENTS", os.path.join(ROOT, "output-private", "recipients.json"),
+            "Path or private URL of the build's recipients.json (who receives each call's answers; never "
+            "published with the site)."),
     Setting("CATALOGUE_CHECK_SECONDS", 5.0, "How often, at most, the catalogue is checked for a change.", float),
     Setting("BUCKET", "appels", "S3 bucket of submissions (private)."),
     Setting("S3_ENDPOINT_URL", None, "S3 endpoint (default: `AWS_ENDPOINT_URL_S3`, else AWS itself).",
@@ -74,6 +77,8 @@ SETTINGS = (
     Setting("S3_SECRET_ACCESS_KEY", None, "S3 secret key (default: `AWS_SECRET_ACCESS_KEY`).",
             env_default="AWS_SECRET_ACCESS_KEY"),
     Setting("S3_REGION", "us-east-1", "S3 region (default: `AWS_DEFAULT_REGION`).", env_default="AWS_DEFAULT_REGION"),
+    Setting("S3_PUBLIC_ENDPOINT_URL", None, "S3 address partners can reach, for the download links of large "
+                                            "exports (default: S3_ENDPOINT_URL)."),
     Setting("SITE_URL", "http://127.0.0.1:8000", "Absolute address of the static site (links of the pages)."),
     Setting("SITENAME", "Appels d'innovation de Rivebelle", "Site name, as in pelicanconf.py."),
     Setting("SITESUBTITLE", "Les appels à solutions, à projets et à manifestation d'intérêt de la Métropole "

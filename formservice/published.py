@@ -36,20 +36,66 @@ def answer_state(call: Call, now: dt.datetime) -> str:
     return call.status(now)
 
 
-class PublishedCalls:
-    """The calls of the built catalogue, by slug, reloaded when the file changes."""
+class Watched:
+    """A file path or an http(s) URL, read again only when it changed (mtime, size and inode for a
+    file; ETag and Last-Modified for a URL)."""
 
-    def __init__(self, source: str, *, check_seconds: float = 5, timeout: float = 5):
+    def __init__(self, source: str, *, timeout: float = 5):
         self.source = source
-        self.check_seconds = check_seconds
         self.timeout = timeout
         self.is_url = source.startswith(("http://", "https://"))
+        self._version = None
+
+    def changed(self) -> str | None:
+        """The new text, or None when unchanged (OSError or ValueError when it cannot be read)."""
+        version, text = self._fetch_url() if self.is_url else self._read_file()
+        if text is None:
+            return None
+        self._version = version
+        return text
+
+    def _read_file(self):
+        info = os.stat(self.source)
+        version = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if version == self._version:
+            return version, None
+        with open(self.source, encoding="utf-8") as f:
+            return version, f.read()
+
+    def _fetch_url(self):
+        request = urllib.request.Request(self.source, headers={"Accept": "application/json"})
+        if self._version:
+            etag, modified = self._version
+            if etag:
+                request.add_header("If-None-Match", etag)
+            if modified:
+                request.add_header("If-Modified-Since", modified)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                version = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
+                return version, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304:
+                return self._version, None
+            raise
+
+
+class PublishedCalls:
+    """The calls of the built catalogue, by slug, with their recipients from the build's private
+    file, reloaded when either changes."""
+
+    def __init__(self, source: str, recipients: str | None = None, *, check_seconds: float = 5, timeout: float = 5):
+        self.source = source
+        self.check_seconds = check_seconds
+        self._catalogue = Watched(source, timeout=timeout)
+        self._recipients = Watched(recipients, timeout=timeout) if recipients else None
+        self._texts: list[str | None] = [None, None]
         self._lock = threading.Lock()
         self._calls: dict[str, Call] | None = None
         self._build: dict = {}
-        self._version = None
         self._checked = float("-inf")
         self._error: Exception | None = None
+        self.recipients_error: Exception | None = None
 
     def get(self, slug: str) -> Call | None:
         return self._current().get(slug)
@@ -76,41 +122,30 @@ class PublishedCalls:
         return self._calls
 
     def _refresh(self) -> None:
+        catalogue, recipients = self._texts
         try:
-            fetched = self._fetch_url() if self.is_url else self._read_file()
-            if fetched is None:
-                return
-            version, text = fetched
-            calls, build = read_catalogue(text)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self._error = exc
-            if self._calls is not None:
-                log.warning("formservice: catalogue %s not reloaded, the previous one stays: %s", self.source, exc)
+            catalogue = self._catalogue.changed() or catalogue
+        except (OSError, ValueError) as exc:
+            return self._failed(exc)
+        if self._recipients is not None:
+            try:
+                recipients = self._recipients.changed() or recipients
+                self.recipients_error = None
+            except (OSError, ValueError) as exc:
+                if self.recipients_error is None:
+                    log.warning("formservice: recipients %s unreadable: %s", self._recipients.source, exc)
+                self.recipients_error = exc
+        if [catalogue, recipients] == self._texts and self._calls is not None:
             return
-        self._calls, self._build, self._version = calls, build, version
+        try:
+            calls, build = read_catalogue(catalogue, recipients)
+        except (ValueError, KeyError, TypeError) as exc:
+            return self._failed(exc)
+        self._texts = [catalogue, recipients]
+        self._calls, self._build = calls, build
         log.info("formservice: catalogue %s loaded (%d calls)", self.source, len(calls))
 
-    def _read_file(self):
-        info = os.stat(self.source)
-        version = (info.st_mtime_ns, info.st_size, info.st_ino)
-        if version == self._version:
-            return None
-        with open(self.source, encoding="utf-8") as f:
-            return version, f.read()
-
-    def _fetch_url(self):
-        request = urllib.request.Request(self.source, headers={"Accept": "application/json"})
-        if self._version:
-            etag, modified = self._version
-            if etag:
-                request.add_header("If-None-Match", etag)
-            if modified:
-                request.add_header("If-Modified-Since", modified)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                version = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
-                return version, response.read().decode("utf-8")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return None
-            raise
+    def _failed(self, exc: Exception) -> None:
+        self._error = exc
+        if self._calls is not None:
+            log.warning("formservice: catalogue %s not reloaded, the previous one stays: %s", self.source, exc)

@@ -25,11 +25,12 @@ class Services:
 def build(config: Mapping) -> Services:
     storage = S3Storage(config["BUCKET"], endpoint_url=config["S3_ENDPOINT_URL"],
                         access_key=config["S3_ACCESS_KEY_ID"], secret_key=config["S3_SECRET_ACCESS_KEY"],
-                        region=config["S3_REGION"])
+                        region=config["S3_REGION"], public_endpoint_url=config["S3_PUBLIC_ENDPOINT_URL"])
     mailer = SMTPMailer(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=float(config["SMTP_TIMEOUT"]),
                         username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
                         starttls=bool(config["SMTP_STARTTLS"]))
-    return Services(catalogue=PublishedCalls(config["CATALOGUE"], check_seconds=float(config["CATALOGUE_CHECK_SECONDS"])),
+    return Services(catalogue=PublishedCalls(config["CATALOGUE"], config["RECIPIENTS"],
+                                             check_seconds=float(config["CATALOGUE_CHECK_SECONDS"])),
                     storage=storage, mailer=mailer, outbox=Outbox(mailer, storage))
 
 

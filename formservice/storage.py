@@ -102,10 +102,13 @@ class S3Storage:
     settings); None leaves them to boto3's own lookup (AWS_* variables, profiles)."""
 
     def __init__(self, bucket: str, *, endpoint_url: str | None = None, access_key: str | None = None,
-                 secret_key: str | None = None, region: str | None = None, client=None,
-                 connect_timeout: float = 3, read_timeout: float = 30):
+                 secret_key: str | None = None, region: str | None = None, public_endpoint_url: str | None = None,
+                 client=None, connect_timeout: float = 3, read_timeout: float = 30):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
+        # Download links are signed for the address partners reach (a private endpoint otherwise).
+        self.public = {"endpoint_url": public_endpoint_url or endpoint_url, "aws_access_key_id": access_key,
+                       "aws_secret_access_key": secret_key, "region_name": region}
         # Checksums only where S3 requires them (boto3 would add a CRC32 to every PUT and check one
         # on every GET): attachments carry their SHA-256 instead, which the storage verifies.
         self.client = client or boto3.client(
@@ -169,7 +172,11 @@ class S3Storage:
         params = {"Bucket": self.bucket, "Key": key}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        signer = self.client
+        if self.public["endpoint_url"] != self.endpoint_url:
+            signer = boto3.client("s3", **self.public, config=botocore.config.Config(
+                s3={"addressing_style": "path"}, signature_version="s3v4"))
+        return signer.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def keys(self, prefix, *, limit=None):
         return (item["Key"] for item in self._listing(prefix, limit))

@@ -278,7 +278,8 @@ def healthz():
     except CatalogueUnavailable:
         report["catalogue"] = "unreadable"
     report["forms"] = "ok" if can_show_a_form() else "broken"
-    ok = report["storage"] == report["catalogue"] == report["forms"] == "ok"
+    report["recipients"] = "unreadable" if services().catalogue.recipients_error else "ok"
+    ok = report["storage"] == report["catalogue"] == report["forms"] == report["recipients"] == "ok"
     report["status"] = "ok" if ok else "unavailable"
     return report, 200 if ok else 503
 

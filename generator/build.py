@@ -25,11 +25,13 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 
     settings = plugin_settings.load(settings_path)
     output = os.path.abspath(output or settings["OUTPUT_PATH"])
+    private = settings.get("CALLS_PRIVATE_PATH") or output + "-private"
     parent = os.path.dirname(output)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=os.path.basename(output) + ".tmp-", dir=parent)
     try:
-        settings = plugin_settings.load(settings_path, OUTPUT_PATH=staging, CALLS_NOW=now, CALLS_PROGRESS=progress)
+        settings = plugin_settings.load(settings_path, OUTPUT_PATH=staging, CALLS_NOW=now, CALLS_PROGRESS=progress,
+                                        CALLS_PRIVATE_PATH=private)
         Pelican(settings).run()
         if search:
             index_search(staging)

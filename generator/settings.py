@@ -12,6 +12,7 @@ DEFAULTS = {
     "CALLS_PROGRESS": None,
     "CALLS_CACHE_PATH": ".cache/calls.pickle",
     "CALLS_HISTORY": True,
+    "CALLS_PRIVATE_PATH": None,
     "FORMSERVICE_URL": "http://127.0.0.1:5000",
     "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
     "OCDS_OCID_PREFIX": "ocds-rvbl00",
@@ -27,6 +28,12 @@ def calls_path(settings: dict) -> str:
     """CALLS_PATH, relative to the folder holding content/ (the project root) unless absolute."""
     path = settings.get("CALLS_PATH", DEFAULTS["CALLS_PATH"])
     return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
+
+
+def private_path(settings: dict) -> str:
+    """The folder of what the build writes but never publishes (the recipients of each call's
+    answers): CALLS_PRIVATE_PATH, by default the output folder's name followed by `-private`."""
+    return settings.get("CALLS_PRIVATE_PATH") or settings["OUTPUT_PATH"].rstrip("/") + "-private"
 
 
 def load(path: str, **override) -> dict:

@@ -23,7 +23,7 @@ from callmodel.status import status_data
 
 from . import history, opendata
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
-from .settings import calls_path, options
+from .settings import calls_path, options, private_path
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,15 @@ class CallsGenerator(Generator):
             handle.write(text)
         self.written.append(path)
 
+    def write_private(self, path: str, text: str) -> None:
+        """A file for the form service only, outside the published site (replaced atomically)."""
+        target = os.path.join(private_path(self.settings), path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temporary = f"{target}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+
     def render(self, template: str, path: str, **values) -> None:
         self.write(path, self.get_template(template).render(**self.globals, **values))
 
@@ -197,6 +206,7 @@ class CallsGenerator(Generator):
                                                           build=self.build))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
             self.write(urls.CALLS_SCHEMA, schema.read())
+        self.write_private(urls.RECIPIENTS, record.recipients_json(calls, build=self.build))
         self.write(urls.OCDS_JSON, opendata.ocds_package(
             calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
             prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))

@@ -66,12 +66,29 @@ def test_the_model_read_from_files_is_the_model_read_from_calls_json(site_dir):
     the same Call, but for what stays with the site (text, folder, source file, history)."""
     settings = plugin_settings.load(FIXTURE_SETTINGS)
     catalogue = read_catalogue(settings["PATH"], plugin_settings.calls_path(settings))
-    published = {c["slug"]: from_record(c) for c in load(site_dir, "api/calls.json")["calls"]}
+    with open(os.path.join(site_dir, "api", "calls.json"), encoding="utf-8") as public, \
+            open(os.path.join(site_dir + "-private", "recipients.json"), encoding="utf-8") as private:
+        published, _ = record.read_catalogue(public.read(), private.read())
     assert len(catalogue.calls) == len(published) == 7
     for call in catalogue.calls:
         other = published[call.slug]
         site_only = {"body": "", "folder": "", "source": "", "history": None, "version": None}
         assert dataclasses.replace(call, **site_only) == dataclasses.replace(other, **site_only), call.slug
+
+
+def test_no_recipient_address_is_ever_published(site_dir):
+    """exports_to goes to the build's private file, beside the site, never inside it."""
+    settings = plugin_settings.load(FIXTURE_SETTINGS)
+    addresses = {a for call in read_catalogue(settings["PATH"], plugin_settings.calls_path(settings)).calls
+                 for a in call.exports_to}
+    assert len(addresses) >= 3
+    for folder, _, files in os.walk(site_dir):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                data = handle.read()
+            assert not [a for a in addresses if a.encode() in data], os.path.join(folder, name)
+    private = load(site_dir + "-private", "recipients.json")["calls"]
+    assert {a for entry in private.values() for a in entry["exports_to"]} == addresses
 
 
 def test_status_rule_and_next_change():

@@ -11,7 +11,7 @@ import secrets
 
 import pytest
 
-from callmodel.record import catalogue_json
+from callmodel.record import catalogue_json, recipients_json
 from callmodel.schema import Call, FormField, SubmissionSpec
 from formservice import submission
 from formservice.config import defaults
@@ -55,6 +55,7 @@ class World:
 
     def __init__(self, folder, storage):
         self.path = os.path.join(folder, "calls.json")
+        self.recipients = os.path.join(folder, "recipients.json")
         self.storage = storage
         self.tag = secrets.token_hex(3)
         self.records: dict[str, list[submission.Submission]] = {}
@@ -68,10 +69,18 @@ class World:
             partner_name="Métropole de Rivebelle", summary="Un appel de test.", published=opens.date(),
             opens=opens, closes=closes, timezone="Europe/Paris",
             submission=SubmissionSpec(fields=FIELDS, exports_to=tuple(exports_to), digest=digest or "")))
+        build = {"commit": None, "modified": None}
         with open(self.path, "w", encoding="utf-8") as out:
             out.write(catalogue_json(self.calls, site="http://127.0.0.1:8000", forms="http://127.0.0.1:5000",
-                                     now=dt.datetime.now(dt.timezone.utc), build={"commit": None, "modified": None}))
+                                     now=dt.datetime.now(dt.timezone.utc), build=build))
+        with open(self.recipients, "w", encoding="utf-8") as out:
+            out.write(recipients_json(self.calls, build=build))
         return slug
+
+    @property
+    def env(self) -> dict:
+        """What points the `calls` commands at this catalogue."""
+        return {"FORMSERVICE_CATALOGUE": self.path, "FORMSERVICE_RECIPIENTS": self.recipients}
 
     def get(self, slug: str) -> Call:
         return next(c for c in self.calls if c.slug == slug)

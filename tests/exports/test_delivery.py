@@ -115,8 +115,7 @@ def test_not_sent_before_closing_nor_before_settling(world, storage, mailer, con
     world.submit(slug, now - dt.timedelta(days=2))
     delivery.send_exports(storage, mailer, calls(world), config, now=now)
     assert smtp.about(slug, wait=0.5) == [] and smtp.about(late) == []
-    result = CliRunner().invoke(main, ["export", slug, "--send"], env={"FORMSERVICE_CATALOGUE": world.path,
-                                                                     "FORMSERVICE_SMTP_PORT": str(smtp.port)})
+    result = CliRunner().invoke(main, ["export", slug, "--send"], env={**world.env, "FORMSERVICE_SMTP_PORT": str(smtp.port)})
     assert result.exit_code == 1 and "sealed" in result.output
     assert smtp.about(slug, wait=0.5) == []
 
@@ -157,7 +156,7 @@ def test_crash_between_claim_and_send_is_reported_not_resent(world, storage, mai
     claimed = {"what": "final", "state": "claimed", "host": "hote-mort", "claimed_at": (now - dt.timedelta(hours=7)).isoformat()}
     storage.put(delivery.sent_key(slug, "final"), json.dumps(claimed).encode(), if_none_match=True)
     result = CliRunner().invoke(main, ["send-exports", "--now", now.isoformat()],
-                                env={"FORMSERVICE_CATALOGUE": world.path, "FORMSERVICE_SMTP_PORT": str(smtp.port)})
+                                env={**world.env, "FORMSERVICE_SMTP_PORT": str(smtp.port)})
     assert result.exit_code == 1
     assert "never confirmed sent" in result.output and f"calls export {slug} --send" in result.output
     assert smtp.about(slug, wait=0.5) == []
@@ -167,7 +166,7 @@ def test_cli_export_writes_files(world, smtp, now, tmp_path):
     slug = world.call("cli", opens=now - dt.timedelta(days=30), closes=now - dt.timedelta(days=1))
     world.submit(slug, now - dt.timedelta(days=2))
     result = CliRunner().invoke(main, ["export", slug, "--output", str(tmp_path / "out")],
-                                env={"FORMSERVICE_CATALOGUE": world.path})
+                                env=world.env)
     assert result.exit_code == 0, result.output
     assert "1 submission(s), 1 file(s)" in result.output
     assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".csv", ".xlsx", ".zip"]

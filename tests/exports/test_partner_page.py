@@ -20,7 +20,8 @@ ADDRESSES = ["achats@partenaire.example.com", "innovation@rivebelle.example.org"
 @pytest.fixture
 def client_for(world, smtp):
     def make(**config):
-        app = create_app({"SECRET_KEY": "export-page-secret", "CATALOGUE": world.path, "CATALOGUE_CHECK_SECONDS": 0,
+        app = create_app({"SECRET_KEY": "export-page-secret", "CATALOGUE": world.path, "RECIPIENTS": world.recipients,
+                          "CATALOGUE_CHECK_SECONDS": 0,
                           "SMTP_PORT": smtp.port, "WTF_CSRF_ENABLED": True,
                           "URL": "https://reponses.rivebelle.example", **config})
         return app.test_client()

@@ -24,7 +24,7 @@ def test_purge_deletes_exactly_what_it_lists(world, storage, now):
         storage.put(f"exports/{slug}/sent/final.json", b"{}")
     before_old, before_recent = stored(storage, old), stored(storage, recent)
     assert len(before_old) == 4  # two records, one file, the sent record
-    env = {"FORMSERVICE_CATALOGUE": world.path}
+    env = world.env
     runner = CliRunner()
 
     dry = runner.invoke(main, ["purge", "--dry-run", "--now", now.isoformat()], env=env)
@@ -60,7 +60,7 @@ def test_purge_deletes_the_rate_limit_counters_of_past_windows(world, storage, n
     for key in old + [live]:
         storage.put(key, b"")
     world.call("ouvert", opens=now - dt.timedelta(days=10), closes=now + dt.timedelta(days=10))
-    env = {"FORMSERVICE_CATALOGUE": world.path}
+    env = world.env
     dry = CliRunner().invoke(main, ["purge", "--dry-run", "--now", now.isoformat()], env=env)
     assert dry.exit_code == 0, dry.output
     assert {line for line in dry.stdout.splitlines() if line.startswith("ratelimit/")} >= set(old)

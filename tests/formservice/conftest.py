@@ -52,12 +52,19 @@ def catalogue_path(built_site):
     return os.path.join(built_site, "api", "calls.json")
 
 
+@pytest.fixture(scope="session")
+def recipients_path(built_site):
+    """The build's private file: who receives each call's answers, never published."""
+    return os.path.join(built_site + "-private", "recipients.json")
+
+
 @pytest.fixture
-def make_app(s3, smtp, catalogue_path, ports):
+def make_app(s3, smtp, catalogue_path, recipients_path, ports):
     """A form service app on the real servers; keyword arguments override its config."""
 
     def make(**overrides):
-        config = {"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "CATALOGUE_CHECK_SECONDS": 0,
+        config = {"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "RECIPIENTS": recipients_path,
+                  "CATALOGUE_CHECK_SECONDS": 0,
                   "SMTP_PORT": smtp.port, "SMTP_TIMEOUT": 2, "RATE_LIMIT": 0,
                   "SITE_URL": f"http://127.0.0.1:{ports['site']}", "URL": f"http://127.0.0.1:{ports['forms']}"}
         config.update(overrides)
@@ -107,9 +114,10 @@ def base_url(site_server):
 
 
 @pytest.fixture(scope="session")
-def forms_server(s3, smtp, catalogue_path, ports):
+def forms_server(s3, smtp, catalogue_path, recipients_path, ports):
     """The form service on the port the built site links to, as a browser reaches it."""
-    app = create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "SMTP_PORT": smtp.port,
+    app = create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "RECIPIENTS": recipients_path,
+                      "SMTP_PORT": smtp.port,
                       "SITE_URL": f"http://127.0.0.1:{ports['site']}", "URL": f"http://127.0.0.1:{ports['forms']}"})
     server = make_server("127.0.0.1", ports["forms"], app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

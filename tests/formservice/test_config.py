@@ -50,11 +50,12 @@ def test_production_is_safe_by_default():
     assert development.config["SECURE_COOKIES"] is False and development.config["SECRET_KEY"] == DEVELOPMENT_SECRET
 
 
-def test_storage_comes_from_the_settings_so_two_apps_use_two_storages(s3, tmp_path, catalogue_path):
+def test_storage_comes_from_the_settings_so_two_apps_use_two_storages(s3, tmp_path, catalogue_path, recipients_path):
     second = local.start_seaweedfs(str(tmp_path / "s3"), local.free_port_base(), "second", secrets.token_hex(8),
                                    "autre")
     try:
-        apps = [create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "BUCKET": server.bucket,
+        apps = [create_app({"SECRET_KEY": SECRET, "CATALOGUE": catalogue_path, "RECIPIENTS": recipients_path,
+                            "BUCKET": server.bucket,
                             "S3_ENDPOINT_URL": server.endpoint, "S3_ACCESS_KEY_ID": server.access_key,
                             "S3_SECRET_ACCESS_KEY": server.secret_key}) for server in (s3, second)]
         key = f"config-test/{secrets.token_hex(4)}"

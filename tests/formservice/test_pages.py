@@ -109,4 +109,4 @@ def test_healthz_fails_when_no_form_can_be_shown(make_app, tmp_path):
     broken = make_app(THEME=str(tmp_path)).test_client().get("/healthz")
     assert broken.status_code == 503 and broken.json["forms"] == "broken"
     assert make_app().test_client().get("/healthz").json == {
-        "calls": 7, "catalogue": "ok", "forms": "ok", "status": "ok", "storage": "ok"}
+        "calls": 7, "catalogue": "ok", "forms": "ok", "recipients": "ok", "status": "ok", "storage": "ok"}

@@ -75,3 +75,13 @@ def test_unreachable_storage_says_so(monkeypatch, unused_endpoint):
         down.ping()
     with pytest.raises(StorageUnavailable):
         down.put("x", b"")
+
+
+def test_download_links_use_the_public_address_of_the_storage(s3):
+    inside = S3Storage(s3.bucket, endpoint_url=s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key,
+                       public_endpoint_url="https://stockage.rivebelle.example")
+    link = inside.download_url("exports/x/files/a.zip", seconds=3600, filename="a.zip")
+    assert link.startswith(f"https://stockage.rivebelle.example/{s3.bucket}/exports/x/files/a.zip?")
+    assert "X-Amz-Signature=" in link and s3.endpoint not in link
+    same = S3Storage(s3.bucket, endpoint_url=s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key)
+    assert same.download_url("k", seconds=60).startswith(s3.endpoint)
