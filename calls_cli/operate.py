@@ -139,12 +139,17 @@ def purge(dry_run, months, now, instance):
         click.echo(f"# rate limit: {len(counters)} counter(s) of past windows", err=True)
         for key in counters:
             click.echo(key)
-    total = sum(len(i.keys) for i in expired) + len(counters)
+    stale = retention.bookkeeping(found.storage, now=moment)
+    if stale:
+        click.echo(f"# bookkeeping: {len(stale)} used link(s), fold window(s) and lease(s) that count no more", err=True)
+        for key in stale:
+            click.echo(key)
+    total = sum(len(i.keys) for i in expired) + len(counters) + len(stale)
     if dry_run:
         click.echo(f"Dry run: {total} object(s) would be deleted.", err=True)
         return
     retention.purge(found.storage, expired)
-    found.storage.delete_many(counters)
+    found.storage.delete_many(counters + stale)
     click.echo(f"{total} object(s) deleted.", err=True)
 
 

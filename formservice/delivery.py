@@ -40,12 +40,13 @@ from callmodel.schema import MB, Call
 from . import submission
 from .exports import Export, Progress, build_export
 from .mail import Mailer, MailUnavailable
-from .storage import Storage
+from .storage import SUBMISSIONS, Storage
 
 log = logging.getLogger(__name__)
 
 EXPORTS = "exports"
 REQUESTS = f"{EXPORTS}/_requests"  # slugs never start with "_": no clash with exports/<slug>/
+LINKS = f"{EXPORTS}/_links"  # the export page's mailed links: <slug>/<window>.json, used/<nonce>
 # A submission accepted just before a moment may be stored a little after it: periods end this much
 # in the past, and a call's final export waits this long after it closes.
 SETTLE = dt.timedelta(minutes=5)
@@ -204,9 +205,11 @@ def due(call: Call, storage: Storage, *, now: dt.datetime, retention_months: int
     if not call.fields or not call.exports_to or call.closes is None:
         return None
     if now >= call.closes + SETTLE:
-        if now < months_after(call.closes, retention_months):
+        if now < months_after(call.closes, retention_months) and final_owed(storage, call):
             return "final", Sending(call, "final")
         return None
+    if call.status(now) == "open":
+        mark_seen_open(storage, call.slug, now)
     if call.status(now) != "open" or call.digest not in ("daily", "weekly"):
         return None
     local = now.astimezone(ZoneInfo(call.timezone))
@@ -218,6 +221,37 @@ def due(call: Call, storage: Storage, *, now: dt.datetime, retention_months: int
     previous = last_digest(storage, call.slug)
     since = dt.datetime.fromisoformat(previous["until"]) if previous else None
     return f"digest-{period}", Sending(call, "digest", since=since, until=now - SETTLE)
+
+
+def final_owed(storage: Storage, call: Call) -> bool:
+    """A closed call owes its partner a final export (sent once: its claim says so) unless it closed
+    before the platform ever saw it open and nobody answered it here: a platform started after old
+    calls closed mails no "0 réponses" about them."""
+    try:
+        storage.get(sent_key(call.slug, "final"))
+        return True  # claimed or sent: the claim decides, and reports one never confirmed
+    except FileNotFoundError:
+        pass
+    if next(iter(storage.children(f"{SUBMISSIONS}/{call.slug}/")), None) is not None:
+        return True
+    try:
+        storage.get(seen_key(call.slug))
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def seen_key(slug: str) -> str:
+    return f"{EXPORTS}/{slug}/seen-open.json"
+
+
+def mark_seen_open(storage: Storage, slug: str, now: dt.datetime) -> None:
+    """Remember that the schedule saw this call open (its final export will be owed)."""
+    try:
+        storage.put(seen_key(slug), json.dumps({"at": now.isoformat()}).encode(), content_type="application/json",
+                    if_none_match=True)
+    except FileExistsError:
+        pass
 
 
 def last_digest(storage: Storage, slug: str) -> dict | None:

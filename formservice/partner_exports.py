@@ -37,7 +37,6 @@ partner_exports = Blueprint("partner_exports", __name__)
 DAY = 86400
 LINK_SECONDS = DAY  # a link is valid one day
 FOLD_SECONDS = 1800  # one link mail per call and per half hour, however many requests
-LINKS = f"{delivery.EXPORTS}/_links"  # exports/_links/<slug>/<window>.json, exports/_links/used/<nonce>
 
 
 def init_app(app: Flask) -> None:
@@ -84,7 +83,7 @@ def send_link(call: Call) -> None:
     window = int(moment.timestamp()) // FOLD_SECONDS
     storage = services().storage
     try:
-        storage.put(f"{LINKS}/{call.slug}/{window}.json", json.dumps({"at": moment.isoformat()}).encode(),
+        storage.put(f"{delivery.LINKS}/{call.slug}/{window}.json", json.dumps({"at": moment.isoformat()}).encode(),
                     content_type="application/json", if_none_match=True)
     except FileExistsError:
         return  # folded into the mail already sent in this window
@@ -127,7 +126,7 @@ def use_link(slug, token):
     if data.get("slug") != slug:
         return page("link_invalid", call, 404)
     storage = services().storage
-    used = f"{LINKS}/used/{data['nonce']}"
+    used = f"{delivery.LINKS}/used/{data['nonce']}"
     try:
         storage.get(used)
         return page("link_used", call, 410)

@@ -13,8 +13,13 @@ from typing import Iterable
 
 from callmodel.schema import Call
 
-from .delivery import EXPORTS, REQUESTS, months_after
-from .storage import SUBMISSIONS, Storage
+from .delivery import EXPORTS, LINKS, REQUESTS, months_after
+from .mail import LEASES
+from .storage import OUTBOX, SUBMISSIONS, Storage
+
+# Bookkeeping objects are kept a little longer than they can matter (a link lives one day, a
+# lease minutes), then `calls purge` deletes them.
+BOOKKEEPING_DAYS = 2
 
 
 @dataclass
@@ -45,6 +50,17 @@ def plan(storage: Storage, calls: Iterable[Call], *, now: dt.datetime, months: i
             keys.sort(key=lambda k: (not k.endswith("/record.json"), k))
             found.append(Expired(call, until, keys))
     return found
+
+
+def bookkeeping(storage: Storage, *, now: dt.datetime) -> list[str]:
+    """Objects that no longer count for anything: the export page's fold windows and used links,
+    and leases on messages that left the mail queue."""
+    cutoff = now - dt.timedelta(days=BOOKKEEPING_DAYS)
+    keys = [key for key, modified in storage.entries(LINKS + "/") if modified < cutoff]
+    queued = {key.removeprefix(OUTBOX + "/") for key in storage.keys(OUTBOX + "/")}
+    keys += [key for key, modified in storage.entries(LEASES + "/")
+             if modified < cutoff and key.split("/")[1] not in queued]
+    return keys
 
 
 def unknown_slugs(storage: Storage, calls: Iterable[Call]) -> list[str]:

@@ -182,3 +182,18 @@ def test_commands_reach_a_local_instance_or_say_why_in_one_line(tmp_path):
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
         assert "Error: " in result.output
         assert ("object storage unreachable" in result.output or "build the site first" in result.output)
+
+
+def test_a_final_export_is_not_owed_for_a_call_closed_before_the_platform_saw_it(world, storage, mailer, config,
+                                                                                   smtp, now):
+    """make serve's first start used to mail "0 réponses" about demo calls closed long ago."""
+    old = world.call("ancien-vide", opens=now - dt.timedelta(days=90), closes=now - dt.timedelta(days=60))
+    seen = world.call("vu-ouvert", opens=now - dt.timedelta(days=10), closes=now + dt.timedelta(hours=1))
+    assert delivery.send_exports(storage, mailer, calls(world), config, now=now).ok  # sees `seen` open
+    later = now + dt.timedelta(hours=2)
+    report = delivery.send_exports(storage, mailer, calls(world), config, now=later)
+    assert report.ok and f"{seen}: final: 0 submission(s) sent to 2 address(es)" in report.lines
+    assert smtp.about(old, wait=0.5) == [] and len(smtp.about(seen, wait=5)) == 1
+    world.submit(old, now - dt.timedelta(days=61))  # answers stored here: its export is owed
+    delivery.send_exports(storage, mailer, calls(world), config, now=later)
+    assert len(smtp.about(old, wait=5)) == 1

@@ -70,3 +70,16 @@ def test_purge_deletes_the_rate_limit_counters_of_past_windows(world, storage, n
     assert done.exit_code == 0, done.output
     left = set(storage.keys("ratelimit/"))  # the bucket is shared: other tests' live counters may be there
     assert live in left and not left & set(old)
+
+
+def test_purge_deletes_bookkeeping_that_counts_no_more(world, storage, now):
+    tag = world.tag
+    keys = [f"exports/_links/used/{tag}", f"exports/_links/appel-{tag}/123.json", f"outbox-leases/{tag}.eml/42"]
+    for key in keys:
+        storage.put(key, b"{}")
+    world.call("menage", opens=now - dt.timedelta(days=10), closes=now + dt.timedelta(days=10))
+    dry = CliRunner().invoke(main, ["purge", "--dry-run", "--now", (now + dt.timedelta(days=3)).isoformat()],
+                             env=world.env)
+    assert dry.exit_code == 0 and set(keys) <= set(dry.stdout.splitlines())
+    today = CliRunner().invoke(main, ["purge", "--dry-run", "--now", now.isoformat()], env=world.env)
+    assert not set(keys) & set(today.stdout.splitlines())  # too recent: they may still count
