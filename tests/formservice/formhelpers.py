@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import zipfile
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -19,6 +20,41 @@ SECRET = "test-secret-key"
 # A minimal valid PDF, enough for the magic bytes check and a person's viewer.
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+ALL_FIELDS = [
+    {"name": "nom", "label": "Nom", "type": "text", "required": True, "max_length": 20},
+    {"name": "message", "label": "Message", "type": "textarea", "max_length": 50},
+    {"name": "courriel", "label": "Courriel", "type": "email", "required": True},
+    {"name": "telephone", "label": "Téléphone", "type": "tel"},
+    {"name": "site", "label": "Site web", "type": "url"},
+    {"name": "effectif", "label": "Effectif", "type": "number"},
+    {"name": "equipe", "label": "Membres de l'équipe", "type": "number", "min": 1, "max": 6, "step": 1},
+    {"name": "creation", "label": "Date de création", "type": "date"},
+    {"name": "taille", "label": "Taille", "type": "select", "choices": ["PME", "ETI"]},
+    {"name": "secteurs", "label": "Secteurs", "type": "multiselect", "choices": ["Air", "Eau", "Sol"]},
+    {"name": "accord", "label": "J'accepte", "type": "checkbox", "required": True},
+    {"name": "siret", "label": "SIRET", "type": "siret"},
+    {"name": "piece", "label": "Pièce jointe", "type": "file", "max_size_mb": 0.01,
+     "accept": ["pdf", "png", "jpg", "odt", "docx", "xlsx"]},
+    {"name": "annexe", "label": "Annexe", "type": "file", "accept": ["pdf"]},
+]
+VALID = {"nom": "Ada", "courriel": "ada@example.org", "accord": "oui"}
+
+
+def zipped(entries: dict) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+ODT = zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
+DOCX = zipped({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w/>"})
+XLSX = zipped({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"})
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
 
 
 def form_tokens(html: str) -> dict:

@@ -3,52 +3,16 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 import secrets
-import zipfile
 
 import pytest
 
-from formhelpers import PDF, Answering, catalogue_with, company_answers, iso_in
+from formhelpers import (ALL_FIELDS, DOCX, JPEG, ODT, PDF, PNG, VALID, XLSX, Answering, catalogue_with, zipped,
+                         company_answers, iso_in)
 from formservice import storage, submission
 from formservice.uploads import safe_name, sniff
 from formservice.validation import siret_ok
-
-ALL_FIELDS = [
-    {"name": "nom", "label": "Nom", "type": "text", "required": True, "max_length": 20},
-    {"name": "message", "label": "Message", "type": "textarea", "max_length": 50},
-    {"name": "courriel", "label": "Courriel", "type": "email", "required": True},
-    {"name": "telephone", "label": "Téléphone", "type": "tel"},
-    {"name": "site", "label": "Site web", "type": "url"},
-    {"name": "effectif", "label": "Effectif", "type": "number"},
-    {"name": "equipe", "label": "Membres de l'équipe", "type": "number", "min": 1, "max": 6, "step": 1},
-    {"name": "creation", "label": "Date de création", "type": "date"},
-    {"name": "taille", "label": "Taille", "type": "select", "choices": ["PME", "ETI"]},
-    {"name": "secteurs", "label": "Secteurs", "type": "multiselect", "choices": ["Air", "Eau", "Sol"]},
-    {"name": "accord", "label": "J'accepte", "type": "checkbox", "required": True},
-    {"name": "siret", "label": "SIRET", "type": "siret"},
-    {"name": "piece", "label": "Pièce jointe", "type": "file", "max_size_mb": 0.01,
-     "accept": ["pdf", "png", "jpg", "odt", "docx", "xlsx"]},
-    {"name": "annexe", "label": "Annexe", "type": "file", "accept": ["pdf"]},
-]
-VALID = {"nom": "Ada", "courriel": "ada@example.org", "accord": "oui"}
-
-
-def zipped(entries: dict) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
-ODT = zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
-DOCX = zipped({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w/>"})
-XLSX = zipped({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"})
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
-
 
 @pytest.fixture
 def slug():
