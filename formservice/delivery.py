@@ -39,7 +39,7 @@ from callmodel.schema import MB, Call
 
 from . import submission
 from .exports import Export, Progress, build_export
-from .mail import Mailer, MailUnavailable
+from .mail import Mailer, MailRejected, MailUnavailable
 from .storage import SUBMISSIONS, Storage
 
 log = logging.getLogger(__name__)
@@ -292,7 +292,15 @@ def send_claimed(storage: Storage, mailer: Mailer, config: Mapping, what: str, s
             report.lines.append(f"{call.slug}: {what}: no new submission, nothing sent")
             return True
         export = send_export(storage, mailer, config, sending, now=now, progress=progress)
-    except Exception as exc:
+    except MailRejected as exc:
+        # Never deliverable as it is (a recipient refused for good): set aside with its reason, not
+        # retried on every run; a person fixes exports_to, then sends it with `calls export --send`.
+        body.update(state="failed", failed_at=dt.datetime.now(dt.timezone.utc).isoformat(), reason=str(exc))
+        storage.put(key, json.dumps(body, ensure_ascii=False).encode(), content_type="application/json")
+        report.failed.append(f"{call.slug}: {what}: refused by the mail server ({exc}); set aside in {key}: fix "
+                             f"exports_to, then run `calls export {call.slug} --send`")
+        return True
+    except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the others' exports
         # Nothing left: the claim is released so that the next run tries again.
         storage.delete(key)
         report.failed.append(f"{call.slug}: {what}: not sent ({exc}); will be retried")

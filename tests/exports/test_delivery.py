@@ -197,3 +197,18 @@ def test_a_final_export_is_not_owed_for_a_call_closed_before_the_platform_saw_it
     world.submit(old, now - dt.timedelta(days=61))  # answers stored here: its export is owed
     delivery.send_exports(storage, mailer, calls(world), config, now=later)
     assert len(smtp.about(old, wait=5)) == 1
+
+
+def test_an_export_refused_for_good_is_set_aside_and_the_others_go(world, storage, mailer, config, smtp, now):
+    bad = world.call("refuse", opens=now - dt.timedelta(days=30), closes=now - dt.timedelta(hours=1),
+                     exports_to=("personne@refuse.example",))
+    good = world.call("accepte", opens=now - dt.timedelta(days=30), closes=now - dt.timedelta(hours=1))
+    for slug in (bad, good):
+        world.submit(slug, now - dt.timedelta(days=2))
+    report = delivery.send_exports(storage, mailer, calls(world), config, now=now)
+    assert [line for line in report.failed if bad in line and "set aside" in line]
+    assert len(smtp.about(good, wait=5)) == 1
+    record = json.loads(storage.get(delivery.sent_key(bad, "final")))
+    assert record["state"] == "failed" and "refused" in record["reason"]
+    again = delivery.send_exports(storage, mailer, calls(world), config, now=now + dt.timedelta(hours=1))
+    assert not [line for line in again.failed if bad in line]  # not retried on every run
