@@ -30,9 +30,9 @@ sys.path.insert(0, ROOT)
 
 from calls_cli import local as embedded  # noqa: E402
 from callmodel.schema import Call, FormField, SubmissionSpec  # noqa: E402
-from formservice import submission  # noqa: E402
+from formservice import staging, submission  # noqa: E402
 from formservice.exports import AHEAD  # noqa: E402
-from formservice.storage import S3Storage, record_key  # noqa: E402
+from formservice.storage import S3Storage, version_key  # noqa: E402
 from formservice.uploads import Upload  # noqa: E402
 
 FIELDS = tuple(FormField(name, label, kind) for name, label, kind in (
@@ -60,9 +60,9 @@ def seed(storage: S3Storage, slug: str, count: int, size: int, threads: int = 16
         upload = Upload("dossier", "dossier.pdf", data, "pdf", hashlib.sha256(data).hexdigest())
         answers = {"raison_sociale": f"Entreprise {n}", "email": f"c{n}@example.org",
                    "solution": "Une solution décrite en quelques lignes. " * 10}
-        stored = submission.store(storage, call, sub_id, answers, [upload], email=answers["email"], build={},
-                                  prefix="RVB", now=start + dt.timedelta(seconds=n))
-        return record_key(slug, sub_id), stored.files[0].key
+        stored = submission.store(storage, call, sub_id, answers, [staging.stage(storage, slug, sub_id, upload)],
+                                  email=answers["email"], build={}, prefix="RVB", now=start + dt.timedelta(seconds=n))
+        return version_key(slug, sub_id, 1), stored.files[0].key
 
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(count)))

@@ -18,13 +18,16 @@ def french_date(day: dt.date) -> str:
     return f"{number} {MONTHS[day.month - 1]} {day.year}"
 
 
-def french_time(moment: dt.datetime) -> str:
+def french_time(moment: dt.datetime, *, seconds: bool = False) -> str:
+    """12 h 00, or 11 h 58 min 07 s to the second."""
+    if seconds:
+        return f"{moment.hour} h {moment.minute:02d} min {moment.second:02d} s"
     return f"{moment.hour} h {moment.minute:02d}"
 
 
-def french_datetime(moment: dt.datetime, *, with_zone: bool = True) -> str:
+def french_datetime(moment: dt.datetime, *, with_zone: bool = True, seconds: bool = False) -> str:
     """15 janvier 2027 à 12 h 00 (heure de Paris)."""
-    text = f"{french_date(moment.date())} à {french_time(moment)}"
+    text = f"{french_date(moment.date())} à {french_time(moment, seconds=seconds)}"
     if with_zone and moment.tzinfo is not None:
         text += f" (heure de {city(moment.tzinfo.key)})"
     return text

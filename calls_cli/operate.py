@@ -139,9 +139,10 @@ def purge(dry_run, months, now, instance):
         click.echo(f"# rate limit: {len(counters)} counter(s) of past windows", err=True)
         for key in counters:
             click.echo(key)
-    stale = retention.bookkeeping(found.storage, now=moment)
+    stale = retention.bookkeeping(found.storage, now=moment) + retention.unsent(found.storage, calls, now=moment)
     if stale:
-        click.echo(f"# bookkeeping: {len(stale)} used link(s), fold window(s) and lease(s) that count no more", err=True)
+        click.echo(f"# {len(stale)} object(s) that count no more: used links, leases, files of answers never "
+                   "sent, drafts of closed calls", err=True)
         for key in stale:
             click.echo(key)
     total = sum(len(i.keys) for i in expired) + len(counters) + len(stale)

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from callmodel.schema import MB
 
 from . import config as settings
-from . import partner_exports, security, services, views
+from . import lifecycle, pages, partner_exports, security, services, views
 from .uploads import PARSER_PARTS_MAX, READ_THROUGH, TEXT_PART_MAX, AnswerRequest
 
 
@@ -48,6 +48,8 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
                                      static_url_path="/theme"))
     services.init_app(app)
     security.init_app(app)
+    pages.init_app(app)
     views.init_app(app)
+    lifecycle.init_app(app)
     partner_exports.init_app(app)
     return app

@@ -119,9 +119,12 @@ def export_message(export: Export, sending: Sending, config: Mapping, *, closed:
         f"Période couverte : {period}",
         f"Pièces jointes des candidats : {export.files} fichier{'s' if export.files != 1 else ''}", "",
         "Les fichiers :",
-        f"- {name(export.xlsx)} : le tableau des réponses, une ligne par réponse (numéro, date de réception,"
-        " chaque réponse dans l'ordre du formulaire, puis le nom, la taille et l'empreinte SHA-256 de chaque"
-        " fichier). Il s'ouvre directement avec Excel ou LibreOffice Calc.",
+        f"- {name(export.xlsx)} : le tableau des réponses, une ligne par réponse dans sa dernière version"
+        " (numéro, date de réception, version, chaque réponse dans l'ordre du formulaire, le nom, la taille"
+        " et l'empreinte SHA-256 de chaque fichier, et l'empreinte de la réponse que le candidat a reçue"
+        " dans son accusé de réception). Les réponses retirées par leur auteur n'y sont pas. Une seconde"
+        " feuille, « Versions », retrace chaque version de chaque réponse (dépôt, modification, retrait)."
+        " Il s'ouvre directement avec Excel ou LibreOffice Calc.",
         f"- {name(export.csv)} : le même tableau en CSV, encodé en UTF-8, colonnes séparées par un"
         " point-virgule (;). Excel l'ouvre d'un double clic ; sinon : Données > À partir d'un fichier"
         " texte/CSV, origine « 65001 : Unicode (UTF-8) », délimiteur « Point-virgule ». LibreOffice :"
@@ -132,10 +135,11 @@ def export_message(export: Export, sending: Sending, config: Mapping, *, closed:
                   f" courriel, sont à télécharger avant le {french_datetime(link_expires)} :", f"  {link}"]
     else:
         lines.append(f"- {name(export.zip)} : les pièces jointes des candidats, un dossier par réponse"
-                     " (numéro et nom du candidat), avec les deux tableaux.")
+                     " (numéro et nom du candidat), avec les tableaux.")
     lines += [
-        "  Le fichier SHA256SUMS.txt du ZIP donne l'empreinte de chaque fichier, pour vérifier qu'il est"
-        " identique à celui reçu.", "",
+        "  Chaque dossier contient aussi reponse.json : la réponse telle qu'elle a été reçue, dont l'empreinte"
+        " SHA-256 est celle de l'accusé de réception du candidat. Le fichier SHA256SUMS.txt du ZIP donne"
+        " l'empreinte de chaque fichier, pour vérifier qu'il est identique à celui reçu.", "",
         "Une réponse commençant par =, +, -, @ est gardée comme du texte (précédée d'une apostrophe dans"
         " le CSV) : aucune formule venue d'un candidat ne s'exécute dans votre tableur.", "",
         f"Ces fichiers contiennent des données personnelles : conservez-les au plus {config['RETENTION_MONTHS']}"

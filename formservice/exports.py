@@ -1,5 +1,8 @@
 """A call's export for its partner: the spreadsheet (XLSX and CSV) and a ZIP of every attachment.
 
+The partner receives the last version of each answer, withdrawn answers excluded, and an audit sheet
+of every version (corrections and withdrawals included) with its time and empreinte.
+
 One pass over the stored records, streamed: spreadsheet rows go to disk as they come (openpyxl's
 write-only mode), each attachment is copied from S3 into the ZIP in chunks, and only a few
 submissions are fetched ahead by threads. Memory stays flat whatever the number of submissions.
@@ -73,6 +76,7 @@ class Export:
     last: dt.datetime | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    versions_csv: str = ""
     paths: list[str] = field(default_factory=list)
 
 
@@ -102,11 +106,11 @@ def applicant(call: Call, record: Submission) -> str:
 
 
 def columns(call: Call) -> list[Column]:
-    """Number, time of receipt, other answers from the same address, then every field in form
-    order; a file field gives name, size, hash."""
+    """Number, time of receipt, version, other answers from the same address, then every field in
+    form order (a file field gives name, size, hash), then the answer's empreinte."""
     zone = city(call.timezone)
-    found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20),
-             Column("Autres réponses de la même adresse", 22)]
+    found = [Column("Numéro", 18), Column(f"Reçue le (heure de {zone})", 20), Column("Version", 9),
+             Column(f"Dernière version le (heure de {zone})", 20), Column("Autres réponses de la même adresse", 22)]
     widths = {"textarea": 60, "email": 32, "url": 32, "multiselect": 40, "checkbox": 10, "number": 12,
               "date": 12, "siret": 18, "tel": 18}
     for f in call.fields:
@@ -115,13 +119,14 @@ def columns(call: Call) -> list[Column]:
                       Column(f"{f.label} : SHA-256", 68)]
         else:
             found.append(Column(f.label, max(widths.get(f.type, 28), min(len(f.label) + 2, 40))))
-    return found
+    return found + [Column("Empreinte de la réponse (SHA-256 de reponse.json)", 68)]
 
 
-def row(call: Call, record: Submission, tz: ZoneInfo, repeats=()) -> list:
-    """The row of one submission as Python values (text, numbers, dates, None for empty)."""
-    values: list = [record.number, record.received_at.astimezone(tz).replace(tzinfo=None),
-                    "; ".join(repeats) or None]
+def row(call: Call, answer: list[Submission], tz: ZoneInfo, repeats=()) -> list:
+    """The row of one answer (its last version) as Python values (text, numbers, dates, None)."""
+    first, record = answer[0], answer[-1]
+    values: list = [record.number, first.received_at.astimezone(tz).replace(tzinfo=None), record.version,
+                    record.received_at.astimezone(tz).replace(tzinfo=None), "; ".join(repeats) or None]
     for f in call.fields:
         if f.type == "file":
             files = record.files_of(f.name)
@@ -140,7 +145,19 @@ def row(call: Call, record: Submission, tz: ZoneInfo, repeats=()) -> list:
             except ValueError:
                 pass
         values.append(sheet_value(value))
-    return values
+    return values + [record.digest]
+
+
+VERSION_COLUMNS = [Column("Numéro", 18), Column("Version", 9), Column("État", 14), Column("Reçue le", 20),
+                   Column("Champs modifiés", 40), Column("Empreinte de la version (SHA-256)", 68)]
+
+
+def version_row(call: Call, record: Submission, tz: ZoneInfo) -> list:
+    """One line of the audit sheet: every version of every answer, withdrawn ones included."""
+    state = "retrait" if record.withdrawn else ("réponse" if record.version == 1 else "modification")
+    labels = {**record.labels, **{f.name: f.label for f in call.fields}}
+    return [record.number, record.version, state, record.received_at.astimezone(tz).replace(tzinfo=None),
+            "; ".join(labels.get(n, n) for n in record.changed) or None, record.digest]
 
 
 def sheet_value(value):
@@ -162,15 +179,12 @@ def sheet_value(value):
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-class SheetWriter:
-    """The XLSX (written row by row to a temporary file) and the CSV, side by side."""
+class Table:
+    """One sheet of the XLSX (written row by row) and its CSV, side by side."""
 
-    def __init__(self, call: Call, xlsx_path: str, csv_path: str):
-        self.xlsx_path = xlsx_path
-        self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet(safe_sheet_title(call.title))
+    def __init__(self, book: Workbook, title: str, cols: list[Column], csv_path: str):
+        self.sheet = book.create_sheet(title)
         self.sheet.freeze_panes = "A2"
-        cols = columns(call)
         for n, col in enumerate(cols, 1):
             self.sheet.column_dimensions[get_column_letter(n)].width = col.width
         bold = Font(bold=True)
@@ -221,9 +235,23 @@ class SheetWriter:
             return csv_text(value)
         return str(value)
 
+
+class SheetWriter:
+    """The XLSX (the answers, then the audit sheet of every version) and its two CSV files."""
+
+    def __init__(self, call: Call, xlsx_path: str, csv_path: str, versions_csv_path: str):
+        self.xlsx_path = xlsx_path
+        self.book = Workbook(write_only=True)
+        self.answers = Table(self.book, safe_sheet_title(call.title), columns(call), csv_path)
+        self.versions = Table(self.book, "Versions", VERSION_COLUMNS, versions_csv_path)
+
     def close(self) -> None:
         self.book.save(self.xlsx_path)
-        self.csv_file.close()
+        self.discard()
+
+    def discard(self) -> None:
+        self.answers.csv_file.close()
+        self.versions.csv_file.close()
 
 
 def safe_sheet_title(title: str) -> str:
@@ -245,27 +273,33 @@ def fetch_ahead(items: Iterable, fetch: Callable, ahead: int = AHEAD) -> Iterato
 def build_export(storage: Storage, call: Call, folder: str, *, basename: str | None = None,
                  since: dt.datetime | None = None, until: dt.datetime | None = None,
                  progress: Progress | None = None) -> Export:
-    """Write `<basename>.xlsx`, `.csv` and `.zip` into `folder` for the submissions received in
-    [since, until) (all of them by default); the ZIP holds the attachments and both spreadsheets."""
+    """Write `<basename>.xlsx`, `.csv`, `-versions.csv` and `.zip` into `folder` for the answers
+    whose last version was received in [since, until) (all of them by default), withdrawn ones
+    excluded. The ZIP holds, for each answer, its files and `reponse.json` (what its empreinte is
+    computed over), and the spreadsheets."""
     tz = ZoneInfo(call.timezone)
     basename = basename or call.slug
     os.makedirs(folder, exist_ok=True)
     export = Export(call, xlsx=os.path.join(folder, basename + ".xlsx"), csv=os.path.join(folder, basename + ".csv"),
-                    zip=os.path.join(folder, basename + ".zip"), since=since, until=until)
-    records = read_records(storage, call, since=since, until=until, progress=progress)
-    repeats = same_address(records)
+                    zip=os.path.join(folder, basename + ".zip"), since=since, until=until,
+                    versions_csv=os.path.join(folder, basename + "-versions.csv"))
+    everything = read_answers(storage, call, progress=progress)
+    answers = [a for a in everything if not a[-1].withdrawn and not (since and a[-1].received_at < since)
+               and not (until and a[-1].received_at >= until)]
+    repeats = same_address([a[-1] for a in answers])
     sums_path = export.zip + ".sha256.tmp"
 
-    def fetch(record: Submission):
+    def fetch(answer: list[Submission]):
         # Small attachments are read here, ahead; larger ones are streamed by the writer below.
-        return record, {f.key: storage.get(f.key) for f in record.files if f.size <= CHUNK}
+        return answer, {f.key: storage.get(f.key) for f in answer[-1].files if f.size <= CHUNK}
 
-    sheets = SheetWriter(call, export.xlsx, export.csv)
+    sheets = SheetWriter(call, export.xlsx, export.csv, export.versions_csv)
     try:
         with zipfile.ZipFile(export.zip, "w", zipfile.ZIP_STORED, allowZip64=True) as archive, \
                 open(sums_path, "w", encoding="utf-8") as sums:
-            for done, (record, small) in enumerate(fetch_ahead(records, fetch), 1):
-                sheets.append(row(call, record, tz, repeats.get(record.id, ())))
+            for done, (answer, small) in enumerate(fetch_ahead(answers, fetch), 1):
+                record = answer[-1]
+                sheets.answers.append(row(call, answer, tz, repeats.get(record.id, ())))
                 moment = record.received_at.astimezone(tz)
                 export.first = min(export.first or moment, moment)
                 export.last = max(export.last or moment, moment)
@@ -277,39 +311,45 @@ def build_export(storage: Storage, call: Call, folder: str, *, basename: str | N
                     copy_into(archive, path, storage, f, small.get(f.key), moment)
                     sums.write(f"{f.sha256}  {path}\n")
                     export.files += 1
+                info = zipfile.ZipInfo(f"{folder_name}/reponse.json", date_time=moment.timetuple()[:6])
+                archive.writestr(info, record.canonical(), zipfile.ZIP_DEFLATED)
+                sums.write(f"{record.digest}  {folder_name}/reponse.json\n")
                 if progress:
-                    progress(done, len(records), call.slug)
+                    progress(done, len(answers), call.slug)
+            for answer in everything:
+                for record in answer:
+                    sheets.versions.append(version_row(call, record, tz))
             sheets.close()
             sheets = None
-            archive.write(export.xlsx, basename + ".xlsx", zipfile.ZIP_DEFLATED)
-            archive.write(export.csv, basename + ".csv", zipfile.ZIP_DEFLATED)
+            for path in (export.xlsx, export.csv, export.versions_csv):
+                archive.write(path, os.path.basename(path), zipfile.ZIP_DEFLATED)
             sums.close()
             archive.write(sums_path, "SHA256SUMS.txt", zipfile.ZIP_DEFLATED)
     finally:
         if sheets is not None:
-            sheets.csv_file.close()
+            sheets.discard()
         if os.path.exists(sums_path):
             os.remove(sums_path)
-    export.paths = [export.xlsx, export.csv, export.zip]
+    export.paths = [export.xlsx, export.csv, export.versions_csv, export.zip]
     return export
 
 
-def read_records(storage: Storage, call: Call, *, since: dt.datetime | None = None,
-                 until: dt.datetime | None = None, progress: Progress | None = None) -> list[Submission]:
-    """The call's submissions received in [since, until), in the order they were received."""
-    ids = submission.submission_ids(storage, call.slug)
-    records = []
-    for done, record in enumerate(fetch_ahead(ids, lambda i: submission.existing(storage, call.slug, i)), 1):
-        if record is not None and not (since and record.received_at < since) \
-                and not (until and record.received_at >= until):
-            records.append(record)
+def read_answers(storage: Storage, call: Call, *, progress: Progress | None = None) -> list[list[Submission]]:
+    """Every version of every answer of the call (one listing, then the records fetched ahead),
+    each answer's versions oldest first, answers in the order they were first received."""
+    keys = [k for group in submission.answer_keys(storage, call.slug).values()
+            for k in submission.version_keys(group)]
+    grouped: dict[str, list[Submission]] = collections.defaultdict(list)
+    for done, record in enumerate(fetch_ahead(keys, lambda k: Submission.from_json(storage.get(k))), 1):
+        grouped[record.id].append(record)
         if progress:
-            progress(done, len(ids), f"{call.slug} (lecture)")
-    return sorted(records, key=lambda r: (r.received_at, r.number))
+            progress(done, len(keys), f"{call.slug} (lecture)")
+    answers = [sorted(group, key=lambda r: r.version) for group in grouped.values()]
+    return sorted(answers, key=lambda a: (a[0].received_at, a[0].number))
 
 
 def same_address(records: list[Submission]) -> dict[str, list[str]]:
-    """For each submission, the numbers of the others sent from the same address (a person who
+    """For each answer, the numbers of the others sent from the same address (a person who
     answered twice, or a colleague answering for the same organisation)."""
     by_address = collections.defaultdict(list)
     for record in records:

@@ -29,7 +29,7 @@ from . import delivery, ratelimit
 from .mail import message_id
 from .services import services
 from .storage import StorageUnavailable
-from .views import notice, now, public_url
+from .pages import notice, now, public_url
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,9 @@ from callmodel.schema import Call
 
 from .delivery import EXPORTS, LINKS, REQUESTS, months_after
 from .mail import LEASES
-from .storage import OUTBOX, SUBMISSIONS, Storage
+from . import submission
+from .staging import STAGED_HOURS
+from .storage import DRAFTS, OUTBOX, SUBMISSIONS, Storage
 
 # Bookkeeping objects are kept a little longer than they can matter (a link lives one day, a
 # lease minutes), then `calls purge` deletes them.
@@ -32,7 +34,8 @@ class Expired:
 
     @property
     def submissions(self) -> int:
-        return sum(1 for k in self.keys if k.startswith(SUBMISSIONS + "/") and k.endswith("/record.json"))
+        """Answers (their first version), as a person counts them."""
+        return sum(1 for k in self.keys if k.startswith(SUBMISSIONS + "/") and k.endswith("/versions/0001.json"))
 
 
 def plan(storage: Storage, calls: Iterable[Call], *, now: dt.datetime, months: int) -> list[Expired]:
@@ -44,12 +47,35 @@ def plan(storage: Storage, calls: Iterable[Call], *, now: dt.datetime, months: i
         if now < until:
             continue
         keys = []
-        for prefix in (f"{SUBMISSIONS}/{call.slug}/", f"{EXPORTS}/{call.slug}/", f"{REQUESTS}/{call.slug}/"):
+        for prefix in (f"{SUBMISSIONS}/{call.slug}/", f"{DRAFTS}/{call.slug}/", f"{EXPORTS}/{call.slug}/",
+                       f"{REQUESTS}/{call.slug}/"):
             keys += storage.keys(prefix)
         if keys:
-            keys.sort(key=lambda k: (not k.endswith("/record.json"), k))
+            keys.sort(key=lambda k: ("/versions/" not in k, k))  # records first: gone from exports at once
             found.append(Expired(call, until, keys))
     return found
+
+
+def unsent(storage: Storage, calls: Iterable[Call], *, now: dt.datetime) -> list[str]:
+    """What was kept for answers never sent: files received with a form that was then left (after
+    STAGED_HOURS, unless a draft still holds them), and drafts, once their call has closed (nobody
+    can send them any more). Files an answer's versions left aside go with the answer, at retention."""
+    cutoff = now - dt.timedelta(hours=STAGED_HOURS)
+    keys = []
+    for call in calls:
+        closed = call.closes is not None and now >= call.closes
+        drafted = set() if closed else {k.rsplit("/", 1)[1].removesuffix(".json")
+                                        for k in storage.keys(f"{DRAFTS}/{call.slug}/")}
+        answers: dict[str, list] = {}
+        for key, modified in storage.entries(f"{SUBMISSIONS}/{call.slug}/"):
+            answers.setdefault(key.split("/")[2], []).append((key, modified))
+        for answer_id, items in answers.items():
+            if answer_id not in drafted and not submission.version_keys(k for k, _ in items) \
+                    and all(modified < cutoff for _, modified in items):
+                keys += [k for k, _ in items]
+        if closed:
+            keys += storage.keys(f"{DRAFTS}/{call.slug}/")
+    return keys
 
 
 def bookkeeping(storage: Storage, *, now: dt.datetime) -> list[str]:

@@ -2,21 +2,25 @@
 
 Key layout in the bucket (private; FORMSERVICE_BUCKET, default "appels"):
 
-    submissions/<slug>/<submission id>/files/<sha>-<safe name> attachments, written first; <sha> is
-                                                               the first 16 hex digits of the file's
-                                                               SHA-256, so a resent form rewrites the
-                                                               same bytes and never overwrites others
-    submissions/<slug>/<submission id>/record.json             the record, written LAST with
-                                                               IfNoneMatch='*' (exactly once)
-    outbox/<submission id>.eml                                  receipt mails waiting for SMTP
-    ratelimit/<window start>/<address hash>/<submission id>     one empty object per submission
-                                                               of an address in a time window
+    submissions/<slug>/<answer id>/files/<sha>-<safe name>     attachments, written when received
+                                                               (kept when the form comes back);
+                                                               <sha> is the first 16 hex digits of
+                                                               the file's SHA-256, so a resent form
+                                                               rewrites the same bytes and never
+                                                               overwrites others
+    submissions/<slug>/<answer id>/versions/<NNNN>.json        each version's record, written after
+                                                               its files with IfNoneMatch='*'
+    drafts/<slug>/<answer id>.json                             a draft, saved to be resumed later
+                                                               (formservice.drafts; never exported)
+    outbox/<key>.eml                                            mails waiting for SMTP (formservice.mail)
+    ratelimit/<window start>/<address hash>/<attempt id>        one empty object per attempt of an
+                                                               address in a time window
     exports/<slug>/...                                          exports sent to partners and what
                                                                was sent when (formservice.delivery)
 
-A submission exists once its record.json exists: readers only read records, so a submission whose
-files were written but whose record was not is never seen. What a record holds is
-formservice.submission.Submission.
+An answer exists once a version record exists: readers only read records, so files received for
+an answer that was never sent are never seen (`calls purge` removes them after a while). What a
+record holds is formservice.submission.Submission.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import botocore.config
 import botocore.exceptions
 
 SUBMISSIONS = "submissions"
+DRAFTS = "drafts"
 OUTBOX = "outbox"
 RATELIMIT = "ratelimit"
 
@@ -38,8 +43,8 @@ def submission_prefix(slug: str, submission_id: str) -> str:
     return f"{SUBMISSIONS}/{slug}/{submission_id}/"
 
 
-def record_key(slug: str, submission_id: str) -> str:
-    return submission_prefix(slug, submission_id) + "record.json"
+def version_key(slug: str, submission_id: str, version: int) -> str:
+    return submission_prefix(slug, submission_id) + f"versions/{version:04d}.json"
 
 
 def file_key(slug: str, submission_id: str, sha256: str, safe_name: str) -> str:
@@ -75,6 +80,9 @@ class Storage(Protocol):
 
     def children(self, prefix: str) -> Iterator[str]:
         """The next level of "folders" under `prefix` (each ending with "/")."""
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes; FileNotFoundError if there is none."""
 
     def ping(self) -> None:
         """Raise StorageUnavailable unless the bucket is reachable."""
@@ -151,6 +159,9 @@ class S3Storage:
 
     def delete(self, key):
         self._call("delete_object", Key=key)
+
+    def size(self, key):
+        return self._call("head_object", Key=key)["ContentLength"]
 
     def open(self, key):
         return self._call("get_object", Key=key)["Body"]

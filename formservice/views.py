@@ -1,131 +1,59 @@
 """Pages of the form service: the answer form, the receipt, /healthz, and the error pages.
 
 A receipt is shown only after every object of the submission is confirmed stored; whatever goes
-wrong before that, the person gets the form back with what they typed and a sentence saying why.
+wrong before that, the person gets the form back with what they typed, the files they sent, and a
+sentence saying why. Corrections, withdrawals and drafts are in formservice.lifecycle.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hmac
 import logging
 import re
+import secrets
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from callmodel import urls
-from callmodel.dates import utc_now
-from callmodel.french import french_datetime, french_size
-from callmodel.schema import FILE_FORMATS, SLUG_RE, Call
+from callmodel.french import french_size
+from callmodel.schema import SLUG_RE, Call
 
-from . import ratelimit, receipts, submission, tokens
+from . import attempt as answering
+from . import drafts, ratelimit, receipts, submission, tokens
+from .attempt import ACTION, DRAFT, FORM_TOKEN, HONEYPOT, SECOND, Attempt
 from .mail import MailUnavailable
+from .pages import notice, now, public_url
 from .published import CatalogueUnavailable, answer_state
 from .services import services
 from .storage import StorageUnavailable
 from .submission import Submission
-from .uploads import (FORM_PARTS_MAX, TEXT_PART_MAX, accepted_formats, check_upload, formats_label, max_bytes,
-                      received_bytes, total_limit)
-from .validation import Invalid, check_field, number_rule, shown_value
+from .uploads import TEXT_PART_MAX, total_limit
+from .validation import Invalid, check_email
 
 log = logging.getLogger(__name__)
 
 answers = Blueprint("answers", __name__)
 health = Blueprint("health", __name__)
 
-FORM_TOKEN = "_form"
-HONEYPOT = "_website"
-SECOND = "_seconde"  # ticked to send a second answer from a browser that already answered
 ANSWERED = "answered"  # in the session cookie: the answers sent from this browser, by call
 ANSWERED_KEPT = 20
+DRAFT_MAIL_SECONDS = 600  # a draft saved again soon after does not mail its link again
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def now() -> dt.datetime:
-    """The service's clock: the time of receipt that counts (a test moves it with time-machine)."""
-    return utc_now()
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link to this service from its configured address (FORMSERVICE_URL), never from
-    the Host of a request: a forged Host must not put its own address in a mail we send."""
-    return urls.join(current_app.config["URL"], url_for(endpoint, **values).lstrip("/"))
-
-
-def call_page(call: Call) -> str:
-    return urls.call_url(current_app.config["SITE_URL"], call.slug)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(answers)
     app.register_blueprint(health)
-    app.jinja_env.filters.update(fdatetime=french_datetime, filesize=french_size, answer=receipts.show_answer)
-    app.jinja_env.globals.update(formats_label=formats_label, max_bytes=max_bytes, call_page=call_page,
-                                 number_rule=number_rule,
-                                 accept_attr=accept_attr, autocomplete=autocomplete)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(CatalogueUnavailable, catalogue_down)
     app.register_error_handler(HTTPException, http_error)
 
-    @app.context_processor
-    def theme_variables():
-        config = current_app.config
-        return {"SITENAME": config["SITENAME"], "SITESUBTITLE": config["SITESUBTITLE"],
-                "PUBLISHER_NAME": config["PUBLISHER_NAME"], "SITE": config["SITE_URL"].rstrip("/"),
-                "STATIC": "/theme"}
 
-
-# The browser's autofill purpose of a field (WCAG 1.3.5, RGAA 11.13): by type, else by these
-# field names, which the staff guide recommends for forms that ask who is answering.
-AUTOCOMPLETE_BY_TYPE = {"email": "email", "tel": "tel", "url": "url"}
-AUTOCOMPLETE_BY_NAME = {
-    "prenom": "given-name", "nom": "family-name", "nom_contact": "name", "nom_responsable": "name",
-    "nom_complet": "name", "raison_sociale": "organization", "nom_structure": "organization",
-    "organisation": "organization", "fonction": "organization-title", "adresse": "street-address",
-    "code_postal": "postal-code", "commune": "address-level2", "ville": "address-level2", "pays": "country-name",
-}
-
-
-def autocomplete(field) -> str | None:
-    return AUTOCOMPLETE_BY_TYPE.get(field.type) or (AUTOCOMPLETE_BY_NAME.get(field.name) if field.type == "text" else None)
-
-
-def accept_attr(field) -> str:
-    exts = accepted_formats(field)
-    return ",".join([f".{e}" for e in exts] + [FILE_FORMATS[e][1] for e in exts])
-
-
-def notice(kind: str, status: int, **values):
-    return render_template("notice.html", kind=kind, **values), status
-
-
-class Attempt:
-    """One showing of the form: the call, the values to put back, the errors, a notice on top."""
-
-    def __init__(self, call: Call, form=None, form_token: str | None = None):
-        self.call = call
-        self.values = {f.name: shown_value(f, form) for f in call.fields if f.type != "file"} if form else {}
-        self.form_token = form_token or tokens.new_form_token(current_app.config["SECRET_KEY"])
-        self.errors: dict[str, str] = {}
-        self.notice = ""
-
-    @property
-    def had_files(self) -> bool:
-        return bool(request.files) and any(f.filename for f in request.files.values())
-
-    def render(self, status: int = 200):
-        labels = {f.name: f.label for f in self.call.fields}
-        return render_template("form.html", call=self.call, values=self.values, errors=self.errors,
-                               previous=previous_answer(self.call.slug), second=SECOND,
-                               total_limit=french_size(total_limit()),
-                               error_list=[(n, labels.get(n, ""), m) for n, m in self.errors.items()],
-                               notice=self.notice, form_token=self.form_token,
-                               has_file_fields=any(f.type == "file" for f in self.call.fields),
-                               had_files=request.method == "POST" and self.had_files,
-                               honeypot=HONEYPOT, form_token_name=FORM_TOKEN), status
+def new_attempt(call: Call, **values) -> Attempt:
+    token = values.pop("form_token", None) or tokens.new_form_token(current_app.config["SECRET_KEY"])
+    return Attempt(call, form_token=token, previous=previous_answer(call.slug), **values)
 
 
 @answers.route("/" + urls.ANSWER.format(slug="<slug>"), methods=["GET", "POST"])
@@ -135,89 +63,141 @@ def answer(slug):
         return notice("unknown", 404)
     state = answer_state(call, now())
     if state == "closed" and request.method == "POST":
-        attempt = Attempt(call, request.form)
-        return render_template("notice.html", kind="late", call=call, values=attempt.values), 403
+        late = Attempt(call, form=request.form)
+        return render_template("notice.html", kind="late", call=call, values=late.values), 403
     if state != "open":
         return notice(state, 200 if request.method == "GET" else 403, call=call)
     if request.method == "GET":
-        return Attempt(call).render()
+        return new_attempt(call).render()
     return submit(call)
 
 
 def submit(call: Call):
-    form = request.form
-    config = current_app.config
-    attempt = Attempt(call, form, form.get(FORM_TOKEN))
+    form, config = request.form, current_app.config
+    attempt = new_attempt(call, form=form, form_token=form.get(FORM_TOKEN))
     if form.get(HONEYPOT):
         log.info("formservice: honeypot filled on %s from %s", call.slug, request.remote_addr)
         return notice("refused", 400, call=call)
     try:
         # A form without its token is refused like a forged one: a resend must never be a new answer.
-        sub_id = tokens.submission_id(config["SECRET_KEY"], call.slug, form.get(FORM_TOKEN) or "")
+        answer_id = tokens.submission_id(config["SECRET_KEY"], call.slug, form.get(FORM_TOKEN) or "")
     except tokens.BadFormToken:
         attempt.form_token = tokens.new_form_token(config["SECRET_KEY"])
         attempt.notice = "expired"
         return attempt.render(400)
-
-    answers_, uploads = {}, []
-    file_parts = [f for name in request.files for f in request.files.getlist(name) if f.filename]
-    file_fields = {f.name for f in call.fields if f.type == "file"}
-    parts = sum(len(values) for _, values in form.lists()) + sum(len(v) for _, v in request.files.lists())
-    if parts > FORM_PARTS_MAX:
-        attempt.notice = "too_many_parts"
-    elif len(file_parts) > config["MAX_FILES"] or any(name not in file_fields for name in request.files):
-        attempt.notice = "too_many_files"
-    elif received_bytes(file_parts) > total_limit():
-        attempt.notice = "too_large"
-    for field in call.fields:
-        try:
-            if field.type == "file":
-                parts = [f for f in request.files.getlist(field.name) if f.filename]
-                if len(parts) > 1:
-                    raise Invalid("Un seul fichier est accepté pour ce champ.")
-                upload = check_upload(field, parts[0] if parts else None)
-                if upload:
-                    uploads.append(upload)
-            else:
-                answers_[field.name] = check_field(field, form)
-        except Invalid as exc:
-            attempt.errors[field.name] = str(exc)
-            if exc.cleaned is not None:
-                attempt.values[field.name] = exc.cleaned
-    if attempt.errors or attempt.notice:
-        return attempt.render(413 if attempt.notice == "too_large" else 422)
-    previous = previous_answer(call.slug)
-    if previous and previous["id"] != sub_id and form.get(SECOND) != "oui":
-        attempt.notice = "already_answered"
-        return attempt.render(409)
-
-    email_field = call.email_field
-    email = answers_.get(email_field.name) if email_field else None
     storage = services().storage
     try:
+        if not within_rate(answer_id):
+            return notice("rate_limited", 429, call=call)
+        found, files = answering.read(attempt, storage, answer_id)
+        if form.get(ACTION) == DRAFT:
+            return save_draft(call, attempt, answer_id)
+        if attempt.errors or attempt.notice:
+            return attempt.render(413 if attempt.notice == "too_large" else 422)
+        previous = previous_answer(call.slug)
+        if previous and previous["id"] != answer_id and form.get(SECOND) != "oui":
+            attempt.notice = "already_answered"
+            return attempt.render(409)
+        email = found.get(call.email_field.name) if call.email_field else None
         # No read first: storing is create-only (the record's IfNoneMatch), and file keys carry
         # their content's hash, so a resent form rewrites the same bytes and then finds its record.
-        if not ratelimit.allow(storage, request.remote_addr or "", sub_id, limit=int(config["RATE_LIMIT"]),
-                               window=int(config["RATE_WINDOW_SECONDS"]), secret=config["SECRET_KEY"], now=now()):
-            return notice("rate_limited", 429, call=call)
         try:
-            record = submission.store(storage, call, sub_id, answers_, uploads, email=email,
+            record = submission.store(storage, call, answer_id, found, files, email=email,
                                       build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=now())
         except FileExistsError:
-            record = submission.existing(storage, call.slug, sub_id)
-            if record is None or record.fingerprint != submission.fingerprint(answers_, uploads):
-                submission.forget_unrecorded_files(storage, record, call.slug, sub_id, uploads)
+            record = submission.load(storage, call.slug, answer_id, 1)
+            if record.fingerprint != submission.fingerprint(found, files):
                 attempt.form_token = tokens.new_form_token(config["SECRET_KEY"])
+                attempt.kept = {}
                 attempt.notice = "reused"
                 return attempt.render(409)
         else:
-            send_receipt(call, record)
+            acknowledge(call, record)
         remember_answer(record)
     except StorageUnavailable:
         log.exception("formservice: storage unavailable, submission to %s not saved", call.slug)
         attempt.notice = "storage_down"
+        attempt.files_lost = any(f.filename for f in request.files.values())
         return attempt.render(503)
     return redirect(receipt_url(record), 303)
+
+
+def within_rate(attempt_id: str) -> bool:
+    """Each attempt (a form, a correction, a draft) counts once per address and window."""
+    config = current_app.config
+    return ratelimit.allow(services().storage, request.remote_addr or "", attempt_id,
+                           limit=int(config["RATE_LIMIT"]), window=int(config["RATE_WINDOW_SECONDS"]),
+                           secret=config["SECRET_KEY"], now=now())
+
+
+def save_draft(call: Call, attempt: Attempt, answer_id: str):
+    """Keep what was typed and sent, and mail a private link to finish it later."""
+    field = call.email_field
+    attempt.errors = {}
+    try:
+        email = check_email(str(attempt.values.get(field.name) or ""), field)
+    except Invalid:
+        attempt.errors[field.name] = ("Pour recevoir le lien qui permet de reprendre votre réponse, saisissez une "
+                                      "adresse électronique valide.")
+        return attempt.render(422)
+    storage = services().storage
+    earlier = drafts.load(storage, call.slug, answer_id)
+    moment = now()
+    mail_again = (earlier is None or earlier.email != email or earlier.mailed_at is None
+                  or (moment - earlier.mailed_at).total_seconds() > DRAFT_MAIL_SECONDS)
+    draft = drafts.Draft(id=answer_id, slug=call.slug, form_token=attempt.form_token, email=email,
+                         values=attempt.values, files=tuple(attempt.kept.values()), saved_at=moment,
+                         link_salt=earlier.link_salt if earlier else secrets.token_urlsafe(16),
+                         mailed_at=moment if mail_again else earlier.mailed_at)
+    drafts.save(storage, draft)
+    link = link_of("reprendre", call.slug, answer_id, draft.link_salt)
+    if mail_again:
+        deliver(receipts.draft_message(call, draft, public_url("lifecycle.resume", slug=call.slug, answer_id=answer_id,
+                                                                token=link)),
+                f"draft-{answer_id}-{int(moment.timestamp())}")
+    page = render_template("draft_saved.html", call=call, draft=draft, mailed=mail_again,
+                           link=url_for("lifecycle.resume", slug=call.slug, answer_id=answer_id, token=link))
+    return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def link_of(purpose: str, slug: str, answer_id: str, salt: str) -> str:
+    return tokens.link_token(current_app.config["SECRET_KEY"], purpose, slug, answer_id, salt)
+
+
+def links(call: Call | None, record: Submission, *, absolute: bool = False) -> dict[str, str]:
+    """The private links of an answer: its receipt, and while the call is open and the answer
+    stands, the links to correct or withdraw it."""
+    build = public_url if absolute else url_for
+    values = {"slug": record.slug, "answer_id": record.id}
+    found = {"recu": build("answers.receipt", token=link_of("recu", record.slug, record.id, record.link_salt),
+                           **values)}
+    if call is not None and answer_state(call, now()) == "open" and not record.withdrawn:
+        for purpose, endpoint in (("modifier", "lifecycle.correct"), ("retirer", "lifecycle.withdraw")):
+            found[purpose] = build(endpoint, token=link_of(purpose, record.slug, record.id, record.link_salt),
+                                   **values)
+    return found
+
+
+def receipt_url(record: Submission) -> str:
+    return links(None, record)["recu"]
+
+
+def acknowledge(call: Call, record: Submission) -> None:
+    """Queue the receipt mail of a version and let it go in the background."""
+    deliver(receipts.receipt_message(call, record, links(call, record, absolute=True)),
+            f"receipt-{record.id}-v{record.version}")
+
+
+def deliver(message, key: str) -> None:
+    """Queue a mail; if it cannot even be queued (storage down a moment after a record was
+    stored), try to send it right away rather than lose it."""
+    try:
+        services().outbox.deliver(message, key)
+    except StorageUnavailable:
+        try:
+            services().mailer.send(message)
+        except MailUnavailable:
+            log.exception("formservice: mail %s neither queued nor sent", key)
 
 
 def previous_answer(slug: str) -> dict | None:
@@ -232,37 +212,37 @@ def remember_answer(record: Submission) -> None:
     session[ANSWERED] = dict(list(answered.items())[-ANSWERED_KEPT:])
 
 
-def receipt_url(record: Submission) -> str:
-    return url_for("answers.receipt", slug=record.slug, sub_id=record.id, token=record.receipt_token)
+def checked_answer(slug: str, answer_id: str, purpose: str, token: str) -> list[Submission] | None:
+    """Every version of an answer, if the link is genuine for that purpose (None otherwise)."""
+    if not SLUG_RE.match(slug) or not _ID_RE.match(answer_id):
+        return None
+    found = submission.versions(services().storage, slug, answer_id)
+    if not found or not tokens.link_ok(current_app.config["SECRET_KEY"], purpose, slug, answer_id,
+                                       found[0].link_salt, token):
+        return None
+    return found
 
 
-def send_receipt(call: Call, record: Submission) -> None:
-    """Queue the receipt mail and let it go in the background; if it cannot even be queued (the
-    record was stored a moment ago), try to send it right away rather than lose it."""
-    link = public_url("answers.receipt", slug=record.slug, sub_id=record.id, token=record.receipt_token)
-    message = receipts.receipt_message(call, record, link)
+@answers.get("/recu/<slug>/<answer_id>/<token>")
+def receipt(slug, answer_id, token):
     try:
-        services().outbox.deliver(message, record.id)
-    except StorageUnavailable:
-        try:
-            services().mailer.send(message)
-        except MailUnavailable:
-            log.exception("formservice: receipt mail of %s neither queued nor sent", record.id)
-
-
-@answers.get("/recu/<slug>/<sub_id>/<token>")
-def receipt(slug, sub_id, token):
-    if not SLUG_RE.match(slug) or not _ID_RE.match(sub_id):
-        return notice("no_receipt", 404)
-    try:
-        record = submission.existing(services().storage, slug, sub_id)
+        found = checked_answer(slug, answer_id, "recu", token)
     except StorageUnavailable:
         return notice("storage_down", 503)
-    if record is None or not hmac.compare_digest(record.receipt_token.encode(), token.encode()):
+    if found is None:
         return notice("no_receipt", 404)
-    call = services().catalogue.get(slug)
-    page = render_template("receipt.html", record=record, call=call, rows=receipts.answer_rows(call, record))
-    return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+    return receipt_page(found, request.args.get("version", type=int))
+
+
+def receipt_page(found: list[Submission], version: int | None = None, *, status: int = 200, note: str = ""):
+    """A version's receipt (the last by default), with every version of the answer listed."""
+    record = next((r for r in found if r.version == version), found[-1])
+    call = services().catalogue.get(record.slug)
+    current = links(call, found[-1])
+    page = render_template("receipt.html", record=record, call=call, versions=found, latest=found[-1],
+                           rows=receipts.answer_rows(call, record), changed=receipts.changed_labels(call, record),
+                           links=current, note=note, closes=call.closes if call else None)
+    return page, status, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 @health.get("/healthz")
@@ -289,7 +269,7 @@ def can_show_a_form() -> bool:
     try:
         calls = [c for c in services().catalogue.calls() if c.answered_here]
         if calls:
-            Attempt(calls[0]).render()
+            new_attempt(calls[0]).render()
         else:
             render_template("notice.html", kind="not_found")
     except CatalogueUnavailable:
@@ -305,7 +285,7 @@ def csrf_failed(error: CSRFError):
     if request.endpoint == "answers.answer":
         call = services().catalogue.get(request.view_args["slug"])
         if call is not None and answer_state(call, now()) == "open":
-            attempt = Attempt(call, request.form, request.form.get(FORM_TOKEN))
+            attempt = new_attempt(call, form=request.form, form_token=request.form.get(FORM_TOKEN))
             attempt.notice = "expired"
             return attempt.render(400)
     return notice("expired", 400)
@@ -329,3 +309,4 @@ def http_error(error: HTTPException):
     if error.code == 404:
         return notice("not_found", 404)
     return notice("error", error.code or 500, code=error.code)
+

@@ -13,7 +13,7 @@ import pytest
 
 from callmodel.record import catalogue_json, recipients_json
 from callmodel.schema import Call, FormField, SubmissionSpec
-from formservice import submission
+from formservice import staging, submission
 from formservice.config import defaults
 from formservice.mail import SMTPMailer
 from formservice.storage import S3Storage
@@ -93,14 +93,28 @@ class World:
                   "creation": "2019-03-04", "themes": ["Air", "Énergie"], "solution": "Des capteurs sobres.",
                   "consentement": True}
         values.update(answers)
-        uploads = []
+        answer_id = secrets.token_hex(16)
+        stored = []
         for field, name, data in files:
             data = data if data is not None else b"%PDF-1.4\n" + secrets.token_bytes(2000)
-            uploads.append(Upload(field, safe_name(name, "pdf"), data, "pdf", hashlib.sha256(data).hexdigest()))
-        record = submission.store(self.storage, self.get(slug), secrets.token_hex(16), values, uploads,
+            upload = Upload(field, safe_name(name, "pdf"), data, "pdf", hashlib.sha256(data).hexdigest())
+            stored.append(staging.stage(self.storage, slug, answer_id, upload))
+        record = submission.store(self.storage, self.get(slug), answer_id, values, stored,
                                   email=values["email"], build={}, prefix="RVB", now=received)
         self.records.setdefault(slug, []).append(record)
         return record
+
+    def correct(self, record: submission.Submission, received: dt.datetime, *, files=None,
+                **answers) -> submission.Submission:
+        """A new version, as the correction form stores it (files kept unless given)."""
+        kept = record.files if files is None else ()
+        return submission.store(self.storage, self.get(record.slug), record.id, {**record.answers, **answers},
+                                list(kept), email=record.email, build={}, prefix="RVB", now=received,
+                                previous=record)
+
+    def withdraw(self, record: submission.Submission, received: dt.datetime) -> submission.Submission:
+        return submission.store(self.storage, self.get(record.slug), record.id, {}, [], email=record.email,
+                                build={}, prefix="RVB", now=received, previous=record, state=submission.WITHDRAWN)
 
 
 @pytest.fixture

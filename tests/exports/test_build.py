@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import zipfile
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,19 @@ def closed_call(world, now):
     return world.call("clos", opens=now - dt.timedelta(days=30), closes=now - dt.timedelta(days=1))
 
 
+def sheet_rows(path, sheet=None) -> list[dict]:
+    """Each row of a sheet as {header: value}, as a partner's software reads it."""
+    book = openpyxl.load_workbook(path)
+    rows = list((book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def csv_rows(path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle, delimiter=";"))
+    return [dict(zip(lines[0], line)) for line in lines[1:]]
+
+
 def test_spreadsheets_match_stored_submissions(world, storage, closed_call, now, tmp_path):
     world.submit(closed_call, now - dt.timedelta(days=3, hours=2), raison_sociale="Air Pur SAS", effectif=3.5)
     world.submit(closed_call, now - dt.timedelta(days=2), themes=[], consentement=False, creation=None,
@@ -35,44 +49,71 @@ def test_spreadsheets_match_stored_submissions(world, storage, closed_call, now,
     assert export.count == 3 and export.files == 2
 
     book = openpyxl.load_workbook(export.xlsx)
-    sheet = book.active
+    sheet = book.worksheets[0]
     assert sheet.freeze_panes == "A2"
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("Numéro", "Reçue le (heure de Paris)", "Autres réponses de la même adresse",
-                           "Raison sociale", "Adresse électronique")
-    assert rows[0][-4:] == ("Dossier de réponse : fichier", "Dossier de réponse : taille (octets)",
-                            "Dossier de réponse : SHA-256", "J'accepte le règlement")
-    assert sheet.column_dimensions["I"].width == 60  # the textarea
-    by_number = {r[0]: r for r in rows[1:]}
-    paris = ZoneInfo("Europe/Paris")
+    headers = next(sheet.iter_rows(values_only=True))
+    assert headers[:6] == ("Numéro", "Reçue le (heure de Paris)", "Version", "Dernière version le (heure de Paris)",
+                           "Autres réponses de la même adresse", "Raison sociale")
+    assert headers[-5:] == ("Dossier de réponse : fichier", "Dossier de réponse : taille (octets)",
+                            "Dossier de réponse : SHA-256", "J'accepte le règlement",
+                            "Empreinte de la réponse (SHA-256 de reponse.json)")
+    assert sheet.column_dimensions["K"].width == 60  # the textarea
+    assert sheet["B2"].number_format == "DD/MM/YYYY HH:MM:SS"
     with open(export.csv, "rb") as raw:
         assert raw.read(3) == b"\xef\xbb\xbf"
-    with open(export.csv, encoding="utf-8-sig", newline="") as handle:
-        lines = list(csv.reader(handle, delimiter=";"))
-    assert lines[0] == list(rows[0])
-    csv_by_number = {line[0]: line for line in lines[1:]}
+    by_number = {r["Numéro"]: r for r in sheet_rows(export.xlsx)}
+    csv_by_number = {r["Numéro"]: r for r in csv_rows(export.csv)}
     assert len(by_number) == len(csv_by_number) == 3
+    paris = ZoneInfo("Europe/Paris")
     for record in world.records[closed_call]:
-        got = by_number[record.number]
+        got, line, answers = by_number[record.number], csv_by_number[record.number], record.answers
         when = record.received_at.astimezone(paris)
-        assert got[1] == when.replace(tzinfo=None)
-        assert got[2] is None  # each from its own address
-        got = got[:2] + got[3:]
-        answers = record.answers
-        assert got[2:6] == (answers["raison_sociale"], answers["email"], answers["effectif"],
-                            dt.datetime.fromisoformat(answers["creation"]) if answers["creation"] else None)
-        assert got[6] == ("; ".join(answers["themes"]) or None)
-        assert got[7] == answers["solution"]
+        assert got["Reçue le (heure de Paris)"] == when.replace(tzinfo=None) == got[
+            "Dernière version le (heure de Paris)"]
+        assert got["Version"] == 1 and got["Autres réponses de la même adresse"] is None
+        assert (got["Raison sociale"], got["Adresse électronique"], got["Effectif"]) == (
+            answers["raison_sociale"], answers["email"], answers["effectif"])
+        assert got["Date de création"] == (dt.datetime.fromisoformat(answers["creation"]) if answers["creation"]
+                                           else None)
+        assert got["Thèmes"] == ("; ".join(answers["themes"]) or None)
+        assert got["Votre solution"] == answers["solution"] == line["Votre solution"]
         file = record.files[0] if record.files else None
-        assert got[8:11] == ((file.name, file.size, file.sha256) if file else (None, None, None))
-        assert got[11] == ("Oui" if answers["consentement"] else "Non")
-        line = csv_by_number[record.number]
-        line = line[:2] + line[3:]
-        assert line[1] == when.strftime("%d/%m/%Y %H:%M:%S")
-        assert line[4] == str(answers["effectif"]).replace(".", ",")
-        assert line[7] == answers["solution"]
-        assert line[10] == (file.sha256 if file else "")
-    assert sheet["B2"].number_format == "DD/MM/YYYY HH:MM:SS"
+        assert (got["Dossier de réponse : fichier"], got["Dossier de réponse : taille (octets)"],
+                got["Dossier de réponse : SHA-256"]) == ((file.name, file.size, file.sha256) if file else (None,) * 3)
+        assert got["J'accepte le règlement"] == ("Oui" if answers["consentement"] else "Non")
+        assert got["Empreinte de la réponse (SHA-256 de reponse.json)"] == record.digest
+        assert line["Reçue le (heure de Paris)"] == when.strftime("%d/%m/%Y %H:%M:%S")
+        assert line["Effectif"] == str(answers["effectif"]).replace(".", ",")
+        assert line["Dossier de réponse : SHA-256"] == (file.sha256 if file else "")
+
+
+def test_the_export_holds_the_last_version_of_each_answer_and_every_version_in_its_audit_sheet(
+        world, storage, closed_call, now, tmp_path):
+    kept = world.submit(closed_call, now - dt.timedelta(days=5), raison_sociale="Première SAS")
+    corrected = world.correct(kept, now - dt.timedelta(days=4), raison_sociale="Première SAS (corrigée)",
+                              files=())
+    gone = world.submit(closed_call, now - dt.timedelta(days=3), raison_sociale="Retirée SARL")
+    withdrawn = world.withdraw(gone, now - dt.timedelta(days=2))
+    export = build_export(storage, catalogue_call(world, closed_call), str(tmp_path), basename="export")
+    assert export.count == 1 and export.files == 0
+    [answer] = sheet_rows(export.xlsx)
+    assert answer["Numéro"] == kept.number and answer["Version"] == 2
+    assert answer["Raison sociale"] == "Première SAS (corrigée)" and answer["Dossier de réponse : fichier"] is None
+    assert answer["Empreinte de la réponse (SHA-256 de reponse.json)"] == corrected.digest
+    audit = sheet_rows(export.xlsx, "Versions")
+    assert [(r["Numéro"], r["Version"], r["État"], r["Empreinte de la version (SHA-256)"]) for r in audit] == [
+        (kept.number, 1, "réponse", kept.digest), (kept.number, 2, "modification", corrected.digest),
+        (gone.number, 1, "réponse", gone.digest), (gone.number, 2, "retrait", withdrawn.digest)]
+    assert audit[1]["Champs modifiés"] == "Raison sociale; Dossier de réponse"
+    assert [r["Numéro"] for r in csv_rows(export.versions_csv)] == [r["Numéro"] for r in audit]
+    with zipfile.ZipFile(export.zip) as archive:
+        names = archive.namelist()
+        assert not [n for n in names if n.startswith(gone.number)]
+        [folder] = {n.split("/")[0] for n in names if n.startswith(kept.number)}
+        canonical = archive.read(f"{folder}/reponse.json")
+        assert hashlib.sha256(canonical).hexdigest() == corrected.digest  # what the receipt states
+        assert json.loads(canonical)["reponses"]["raison_sociale"] == "Première SAS (corrigée)"
+        assert "export-versions.csv" in names
 
 
 def test_zip_holds_every_file_with_its_hash(world, storage, closed_call, now, tmp_path):
@@ -85,6 +126,10 @@ def test_zip_holds_every_file_with_its_hash(world, storage, closed_call, now, tm
         names = archive.namelist()
         assert {"export.xlsx", "export.csv", "SHA256SUMS.txt"} <= set(names)
         sums = dict(line.split("  ")[::-1] for line in archive.read("SHA256SUMS.txt").decode().splitlines())
+        answers = {p: d for p, d in sums.items() if p.endswith("/reponse.json")}
+        assert sorted(answers.values()) == sorted(r.digest for r in world.records[closed_call])
+        assert all(hashlib.sha256(archive.read(p)).hexdigest() == d for p, d in answers.items())
+        sums = {p: d for p, d in sums.items() if p not in answers}
         stored = [(r, f) for r in world.records[closed_call] for f in r.files]
         assert len(sums) == len(stored) == 3
         for record, file in stored:
@@ -95,7 +140,7 @@ def test_zip_holds_every_file_with_its_hash(world, storage, closed_call, now, tm
         assert any(p.startswith(f"{r.number}_Societe-Generale-d-Ecrans-R-D/") for r, _ in stored for p in names)
         first = next(r for r, _ in stored if len(r.files) == 2)
         assert {p.split("/", 1)[1] for p in names if p.startswith(first.number + "_")} == {
-            "1-dossier-reponse.pdf", "2-annexe.pdf"}
+            "1-dossier-reponse.pdf", "2-annexe.pdf", "reponse.json"}
         assert all(".." not in p.split("/") and not p.startswith("/") for p in names)
 
 
@@ -106,17 +151,18 @@ def test_hostile_answers_are_never_formulas(world, storage, closed_call, now, tm
     with zipfile.ZipFile(export.xlsx) as package:
         sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
-    sheet = openpyxl.load_workbook(export.xlsx).active
+    sheet = openpyxl.load_workbook(export.xlsx).worksheets[0]
+    headers = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    columns = headers.index("Raison sociale"), headers.index("Votre solution")
     seen = set()
     for row in sheet.iter_rows(min_row=2):
-        for cell in (row[3], row[8]):
+        for cell in (row[columns[0]], row[columns[1]]):
             assert cell.data_type == "s" and cell.quotePrefix, cell.value
             seen.add(cell.value)
     assert seen == {t.replace("\r", "\n") for t in HOSTILE}  # XML reads a carriage return as a line feed
-    with open(export.csv, encoding="utf-8-sig", newline="") as handle:
-        lines = list(csv.reader(handle, delimiter=";"))[1:]
-    assert sorted(line[3] for line in lines) == sorted("'" + t for t in HOSTILE)
-    assert all(line[8].startswith("'") for line in lines)
+    lines = csv_rows(export.csv)
+    assert sorted(line["Raison sociale"] for line in lines) == sorted("'" + t for t in HOSTILE)
+    assert all(line["Votre solution"].startswith("'") for line in lines)
 
 
 def test_progress_is_reported(world, storage, closed_call, now, tmp_path):
@@ -139,15 +185,13 @@ def test_no_stored_value_can_stop_an_export(world, storage, closed_call, now, tm
     world.submit(closed_call, now - dt.timedelta(hours=2), effectif=2.5e20, files=())
     export = build_export(storage, catalogue_call(world, closed_call), str(tmp_path), basename="export")
     assert export.count == 3
-    rows = list(openpyxl.load_workbook(export.xlsx).active.iter_rows(min_row=2, values_only=True))
-    first, second, third = rows  # in the order they were received
-    assert first[5] == str(huge) and first[6] == "31 février" and first[7] == "Air"
-    assert first[8] == '{"texte": "imbriqué", "n": [1, 2]}' and first[12] == '["oui"]'
-    assert second[5] == "nan" and second[6] == 12
-    assert third[5] == "2.5e+20"
-    with open(export.csv, encoding="utf-8-sig", newline="") as handle:
-        lines = list(csv.reader(handle, delimiter=";"))
-    assert lines[1][5] == str(huge)
+    first, second, third = sheet_rows(export.xlsx)  # in the order they were received
+    assert first["Effectif"] == str(huge) and first["Date de création"] == "31 février" and first["Thèmes"] == "Air"
+    assert first["Votre solution"] == '{"texte": "imbriqué", "n": [1, 2]}'
+    assert first["J'accepte le règlement"] == '["oui"]'
+    assert second["Effectif"] == "nan" and second["Date de création"] == 12
+    assert third["Effectif"] == "2.5e+20"
+    assert csv_rows(export.csv)[0]["Effectif"] == str(huge)
 
 
 def test_rows_come_in_order_of_receipt_and_repeats_from_one_address_are_flagged(world, storage, closed_call, now,
@@ -156,9 +200,9 @@ def test_rows_come_in_order_of_receipt_and_repeats_from_one_address_are_flagged(
     records = [world.submit(closed_call, when, files=(), email=address)
                for when, address in zip(times, ("a@x.example", "b@x.example", "A@x.example", "c@x.example"))]
     export = build_export(storage, catalogue_call(world, closed_call), str(tmp_path), basename="export")
-    rows = list(openpyxl.load_workbook(export.xlsx).active.iter_rows(min_row=2, values_only=True))
+    rows = sheet_rows(export.xlsx)
     by_time = sorted(records, key=lambda r: r.received_at)
-    assert [r[0] for r in rows] == [r.number for r in by_time]
-    flags = {r[0]: r[2] for r in rows}
+    assert [r["Numéro"] for r in rows] == [r.number for r in by_time]
+    flags = {r["Numéro"]: r["Autres réponses de la même adresse"] for r in rows}
     assert flags[records[0].number] == records[2].number and flags[records[2].number] == records[0].number
     assert flags[records[1].number] is None and flags[records[3].number] is None

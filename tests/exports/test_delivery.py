@@ -71,7 +71,7 @@ def test_large_zip_is_sent_as_a_link_that_downloads(world, storage, mailer, conf
     with urllib.request.urlopen(link, timeout=10) as response:
         data = response.read()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        [path] = [n for n in archive.namelist() if n.startswith(record.number)]
+        [path] = [n for n in archive.namelist() if n.startswith(record.number) and n.endswith(".pdf")]
         assert archive.read(path) == b"x" * 300_000
     try:
         urllib.request.urlopen(link.replace("X-Amz-Expires=604800", "X-Amz-Expires=604799"), timeout=10)
@@ -169,7 +169,9 @@ def test_cli_export_writes_files(world, smtp, now, tmp_path):
                                 env=world.env)
     assert result.exit_code == 0, result.output
     assert "1 submission(s), 1 file(s)" in result.output
-    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".csv", ".xlsx", ".zip"]
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    base = names[-1].removesuffix(".zip")
+    assert names == sorted([f"{base}.csv", f"{base}-versions.csv", f"{base}.xlsx", f"{base}.zip"])
     assert smtp.about(slug, wait=0.3) == []
 
 

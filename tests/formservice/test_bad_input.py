@@ -81,7 +81,7 @@ def test_a_bad_field_value_is_refused_next_to_its_field(person, s3, field, value
     page = refused(person.send(answers), field, message)
     if field != "courriel":
         assert 'value="ada@example.org"' in page
-    assert "Les fichiers ne sont pas conservés : choisissez-les à nouveau." in page
+    assert "Fichier reçu : <strong>cv.pdf</strong>" in page and 'name="_garder_piece"' in page  # never asked again
     assert list(submission.iter_submissions(storage.S3Storage(s3.bucket), person.slug)) == []
 
 

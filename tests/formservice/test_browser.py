@@ -77,7 +77,7 @@ def test_answer_a_call_in_a_browser(page: Page, site_server, forms_server, smtp,
     [mail] = smtp.to("navigateur@airpur.example")
     assert number in mail["Subject"] and page.url in mail.get_body(("plain",)).get_content()
     sub_id = page.url.split("/")[-2]
-    record = submission.load(storage.S3Storage(s3.bucket), "capteurs-air", sub_id)
+    record = submission.latest(storage.S3Storage(s3.bucket), "capteurs-air", sub_id)
     assert record.number == number and record.files[0].sha256 == digest
     stored = s3.client().get_object(Bucket=s3.bucket, Key=record.files[0].key)["Body"].read()
     assert stored == PDF

@@ -128,5 +128,5 @@ def test_receipt_links_and_message_id_come_from_the_configuration(make_app, smtp
     text = receipt.get_body(("plain",)).get_content()
     assert "piege.example" not in str(receipt)
     assert f"https://reponses.rivebelle.example/recu/capteurs-air/{sub_id}/" in text
-    assert receipt["Message-ID"].strip() == f"<receipt-{sub_id}@reponses.rivebelle.example>"
+    assert receipt["Message-ID"].strip() == f"<receipt-{sub_id}-v1@reponses.rivebelle.example>"
     assert services(app).outbox  # the app's own outbox sent it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import json
 import time
 
@@ -38,7 +39,8 @@ def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp
     assert receipt.status_code == 200
     assert receipt.headers["Cache-Control"] == "no-store"
     html = receipt.text
-    record = json.loads(s3.client().get_object(Bucket=s3.bucket, Key=f"submissions/capteurs-air/{sub_id}/record.json")["Body"].read())
+    record = json.loads(s3.client().get_object(Bucket=s3.bucket,
+                                               Key=f"submissions/capteurs-air/{sub_id}/versions/0001.json")["Body"].read())
     assert record["number"] in html and record["number"].startswith("RVB-2026-")
     assert record["received_at"].endswith("Z") and record["received_at_local"] in html
     assert "(heure de Paris)" in record["received_at_local"]
@@ -61,7 +63,10 @@ def test_an_answer_is_stored_acknowledged_and_mailed(answering, client, s3, smtp
                     "key": f"submissions/capteurs-air/{sub_id}/files/{digest[:16]}-dossier-réponse.pdf"}
     assert digest in html and "dossier-réponse.pdf" in html
     assert stored(s3, "capteurs-air", sub_id) == {f"files/{digest[:16]}-dossier-réponse.pdf": len(PDF),
-                                                    "record.json": stored(s3, "capteurs-air", sub_id)["record.json"]}
+                                                    "versions/0001.json": stored(s3, "capteurs-air", sub_id)["versions/0001.json"]}
+    assert record["version"] == 1 and record["state"] == "submitted"
+    assert record["digest"] == hashlib.sha256(submission.Submission.from_json(json.dumps(record).encode()).canonical()).hexdigest()
+    assert record["digest"] in html and "Empreinte de la réponse" in html
 
     [mail] = smtp.to("sent@airpur.example")
     assert record["number"] in mail["Subject"]
@@ -101,8 +106,10 @@ def test_a_reused_form_token_with_another_file_leaves_the_first_submission_whole
     other = person.send(company_answers(email="file@airpur.example", dossier=(other_pdf, "dossier réponse.pdf")))
     assert first.status_code == 303 and other.status_code == 409
     sub_id = first.headers["Location"].split("/")[3]
-    files = {k: size for k, size in stored(s3, "capteurs-air", sub_id).items() if k.startswith("files/")}
-    assert files == {f"files/{hashlib.sha256(PDF).hexdigest()[:16]}-dossier-réponse.pdf": len(PDF)}
+    kept = f"files/{hashlib.sha256(PDF).hexdigest()[:16]}-dossier-réponse.pdf"
+    assert stored(s3, "capteurs-air", sub_id)[kept] == len(PDF)
+    [version] = submission.versions(storage.S3Storage(s3.bucket), "capteurs-air", sub_id)
+    assert [f.key.rsplit("/", 2)[-2:] for f in version.files] == [kept.split("/")]
 
 
 def test_the_receipt_is_readable_only_with_its_token(answering, client):
@@ -151,7 +158,7 @@ def test_storage_down_saves_nothing_and_keeps_the_values(make_app, monkeypatch, 
     down = person.send(company_answers(raison_sociale="Pas Enregistrée SARL"))
     assert down.status_code == 503 and "Location" not in down.headers
     assert "n'a pas été enregistrée" in down.text and "Réessayez" in down.text
-    assert 'value="Pas Enregistrée SARL"' in down.text and "choisissez-les à nouveau" in down.text
+    assert 'value="Pas Enregistrée SARL"' in down.text and "choisissez-les à nouveau" in html.unescape(down.text)
     assert "Accusé de réception" not in down.text
 
 
@@ -163,14 +170,14 @@ def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unu
     assert sent.status_code == 303
     sub_id = sent.headers["Location"].split("/")[3]
     assert app.test_client().get(sent.headers["Location"]).status_code == 200
-    queued = s3.client().get_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")["Body"].read()
+    queued = s3.client().get_object(Bucket=s3.bucket, Key=f"outbox/receipt-{sub_id}-v1.eml")["Body"].read()
     assert b"queued@airpur.example" in queued
     assert smtp.to("queued@airpur.example", timeout=0.5) == []
 
     # The mail server is still down (the bucket is shared: other tests' mails may be queued too).
     report = outbox_mail.send_queued(services(app).mailer, services(app).storage, min_age=0)
     assert report.sent == 0 and report.left >= 1
-    assert s3.client().head_object(Bucket=s3.bucket, Key=f"outbox/{sub_id}.eml")
+    assert s3.client().head_object(Bucket=s3.bucket, Key=f"outbox/receipt-{sub_id}-v1.eml")
     # What cron runs in production, with the mail server back: a receipt queued a moment ago is
     # left to the form service that queued it (it may be sending it), an older one is sent.
     env = {"FORMSERVICE_SMTP_PORT": str(smtp.port), "FORMSERVICE_SECRET_KEY": SECRET,
@@ -182,14 +189,14 @@ def test_mail_down_queues_the_receipt_and_sends_it_later(make_app, s3, smtp, unu
     assert result.exit_code == 0 and "still queued" in result.output and "0 still queued" in result.output
     [mail] = smtp.to("queued@airpur.example")
     assert mail["Subject"].startswith("Accusé de réception RVB-")
-    assert "Contents" not in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/{sub_id}.eml")
+    assert "Contents" not in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/receipt-{sub_id}-v1.eml")
 
 
 def test_a_sent_receipt_leaves_the_queue(answering, s3, smtp):
     sub_id = answering().send(company_answers(email="unqueued@airpur.example")).headers["Location"].split("/")[3]
     assert smtp.to("unqueued@airpur.example")
     deadline = time.monotonic() + 5
-    while "Contents" in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/{sub_id}.eml"):
+    while "Contents" in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"outbox/receipt-{sub_id}-v1.eml"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
