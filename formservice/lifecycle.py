@@ -78,6 +78,9 @@ def correct(slug, answer_id, token):
         if attempt.errors or attempt.notice:
             return attempt.render(413 if attempt.notice == "too_large" else 422)
         if base != latest.version:
+            sent = next((v for v in found if v.version == base + 1), None)
+            if sent is not None and sent.fingerprint == submission.fingerprint(found_answers, files):
+                return redirect(version_receipt(sent), 303)  # the same correction sent twice
             attempt.notice = "changed_meanwhile"
             return attempt.render(409)
         if submission.fingerprint(found_answers, files) == latest.fingerprint:
@@ -107,8 +110,12 @@ def store_version(call, attempt: Attempt | None, latest: Submission, found_answe
             return attempt.render(409)
     else:
         acknowledge(call, record)
-    return redirect(url_for("answers.receipt", slug=call.slug, answer_id=record.id, version=record.version,
-                            token=link_of("recu", call.slug, record.id, record.link_salt)), 303)
+    return redirect(version_receipt(record), 303)
+
+
+def version_receipt(record: Submission) -> str:
+    return url_for("answers.receipt", slug=record.slug, answer_id=record.id, version=record.version,
+                   token=link_of("recu", record.slug, record.id, record.link_salt))
 
 
 @lifecycle.route("/retirer/<slug>/<answer_id>/<token>", methods=["GET", "POST"])

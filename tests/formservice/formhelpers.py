@@ -85,13 +85,19 @@ class Answering:
     def url(self):
         return f"/appels/{self.slug}/repondre"
 
-    def open(self):
-        response = self.client.get(self.url, environ_base=self.environ)
+    def open(self, url: str | None = None):
+        """GET a form (by default the answer form) and keep its hidden fields for the next send."""
+        response = self.client.get(url or self.url, environ_base=self.environ)
         assert response.status_code == 200, response.text
         self.hidden = form_tokens(response.text)
         return response
 
-    def send(self, answers: dict, *, hidden: dict | None = None):
+    def came_back(self, response) -> None:
+        """The form came back: send again with what it now carries (a fresh token, kept files)."""
+        self.hidden = form_tokens(response.text)
+
+    def send(self, answers: dict, *, hidden: dict | None = None, url: str | None = None):
+        """POST the form (to `url`, by default the answer form) with its hidden fields and `answers`."""
         data = dict(hidden if hidden is not None else self.hidden)
         for key, value in answers.items():
             if isinstance(value, tuple):
@@ -99,7 +105,7 @@ class Answering:
             elif isinstance(value, list):
                 value = [(io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v for v in value]
             data[key] = value
-        builder = EnvironBuilder(path=self.url, method="POST", data=data, content_type="multipart/form-data",
+        builder = EnvironBuilder(path=url or self.url, method="POST", data=data, content_type="multipart/form-data",
                                  environ_base=self.environ)
         environ = builder.get_environ()
         try:
