@@ -24,7 +24,8 @@ from .published import answer_state
 from .services import services
 from .storage import StorageUnavailable
 from .submission import WITHDRAWN, Submission
-from .views import acknowledge, checked_answer, link_of, new_attempt, receipt_page, within_rate
+from .views import (acknowledge, acknowledge_unless_seen, checked_answer, link_of, new_attempt, receipt_page,
+                    remember_answer, within_rate)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def correct(slug, answer_id, token):
             return attempt.render(400)
         if corrected != answer_id:
             return notice("no_receipt", 404)
-        if not within_rate(f"{answer_id}-{base + 1}"):
+        received = now()
+        if not within_rate(f"{answer_id}-{base + 1}", received):
             return notice("rate_limited", 429, call=call)
         found_answers, files = answering.read(attempt, services().storage, answer_id)
         if attempt.errors or attempt.notice:
@@ -86,20 +88,22 @@ def correct(slug, answer_id, token):
         if submission.fingerprint(found_answers, files) == latest.fingerprint:
             attempt.notice = "unchanged"
             return attempt.render(200)
-        return store_version(call, attempt, latest, found_answers, files)
+        if answer_state(call, received) != "open":
+            return final_or_withdrawn(found)
+        return store_version(call, attempt, latest, found_answers, files, received)
     except StorageUnavailable:
         log.exception("formservice: storage unavailable, correction of %s not saved", answer_id)
         return notice("storage_down", 503)
 
 
-def store_version(call, attempt: Attempt | None, latest: Submission, found_answers: dict, files: list,
+def store_version(call, attempt: Attempt | None, latest: Submission, found_answers: dict, files: list, received,
                   state: str = submission.SUBMITTED):
     """The next version, created once; a second sending of the same lands on its receipt."""
     email = found_answers.get(call.email_field.name) if state == submission.SUBMITTED else latest.email
     try:
         record = submission.store(services().storage, call, latest.id, found_answers, files, email=email,
                                   build=services().catalogue.build, prefix=current_app.config["RECEIPT_PREFIX"],
-                                  now=now(), previous=latest, state=state)
+                                  now=received, previous=latest, state=state)
     except FileExistsError:
         record = submission.load(services().storage, call.slug, latest.id, latest.version + 1)
         if record.fingerprint != submission.fingerprint(found_answers, files) or record.state != state:
@@ -108,8 +112,10 @@ def store_version(call, attempt: Attempt | None, latest: Submission, found_answe
                                         token=link_of("retirer", call.slug, latest.id, latest.link_salt)), 303)
             attempt.notice = "changed_meanwhile"
             return attempt.render(409)
+        acknowledge_unless_seen(call, record)
     else:
         acknowledge(call, record)
+    remember_answer(record)
     return redirect(version_receipt(record), 303)
 
 
@@ -131,9 +137,10 @@ def withdraw(slug, answer_id, token):
         if request.method == "GET":
             page = render_template("withdraw.html", call=call, record=found[-1])
             return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
-        if not within_rate(f"{answer_id}-{found[-1].version + 1}"):
+        received = now()
+        if not within_rate(f"{answer_id}-{found[-1].version + 1}", received):
             return notice("rate_limited", 429, call=call)
-        return store_version(call, None, found[-1], {}, [], state=WITHDRAWN)
+        return store_version(call, None, found[-1], {}, [], received, state=WITHDRAWN)
     except StorageUnavailable:
         log.exception("formservice: storage unavailable, withdrawal of %s not saved", answer_id)
         return notice("storage_down", 503)

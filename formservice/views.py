@@ -61,7 +61,10 @@ def answer(slug):
     call = services().catalogue.get(slug)
     if call is None:
         return notice("unknown", 404)
-    state = answer_state(call, now())
+    # One reading of the clock per request, once its body has arrived: the deadline is judged and
+    # the answer dated by the same instant (the time of receipt that counts).
+    received = now()
+    state = answer_state(call, received)
     if state == "closed" and request.method == "POST":
         late = Attempt(call, form=request.form)
         return render_template("notice.html", kind="late", call=call, values=late.values), 403
@@ -69,10 +72,10 @@ def answer(slug):
         return notice(state, 200 if request.method == "GET" else 403, call=call)
     if request.method == "GET":
         return new_attempt(call).render()
-    return submit(call)
+    return submit(call, received)
 
 
-def submit(call: Call):
+def submit(call: Call, received):
     form, config = request.form, current_app.config
     attempt = new_attempt(call, form=form, form_token=form.get(FORM_TOKEN))
     if form.get(HONEYPOT):
@@ -87,7 +90,7 @@ def submit(call: Call):
         return attempt.render(400)
     storage = services().storage
     try:
-        if not within_rate(answer_id):
+        if not within_rate(answer_id, received):
             return notice("rate_limited", 429, call=call)
         found, files = answering.read(attempt, storage, answer_id)
         if form.get(ACTION) == DRAFT:
@@ -103,7 +106,7 @@ def submit(call: Call):
         # their content's hash, so a resent form rewrites the same bytes and then finds its record.
         try:
             record = submission.store(storage, call, answer_id, found, files, email=email,
-                                      build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=now())
+                                      build=services().catalogue.build, prefix=config["RECEIPT_PREFIX"], now=received)
         except FileExistsError:
             record = submission.load(storage, call.slug, answer_id, 1)
             if record.fingerprint != submission.fingerprint(found, files):
@@ -111,6 +114,7 @@ def submit(call: Call):
                 attempt.kept = {}
                 attempt.notice = "reused"
                 return attempt.render(409)
+            acknowledge_unless_seen(call, record)
         else:
             acknowledge(call, record)
         remember_answer(record)
@@ -122,12 +126,12 @@ def submit(call: Call):
     return redirect(receipt_url(record), 303)
 
 
-def within_rate(attempt_id: str) -> bool:
+def within_rate(attempt_id: str, moment) -> bool:
     """Each attempt (a form, a correction, a draft) counts once per address and window."""
     config = current_app.config
     return ratelimit.allow(services().storage, request.remote_addr or "", attempt_id,
                            limit=int(config["RATE_LIMIT"]), window=int(config["RATE_WINDOW_SECONDS"]),
-                           secret=config["SECRET_KEY"], now=now())
+                           secret=config["SECRET_KEY"], now=moment)
 
 
 def save_draft(call: Call, attempt: Attempt, answer_id: str):
@@ -188,6 +192,16 @@ def acknowledge(call: Call, record: Submission) -> None:
             f"receipt-{record.id}-v{record.version}")
 
 
+def acknowledge_unless_seen(call: Call, record: Submission) -> None:
+    """A version found already stored when storing it: a form sent twice, or this very request's
+    write whose answer was lost (a storage crash, a retried PUT), or a resend after an error page.
+    The browser's session tells the first from the others, which never queued the receipt: queue it
+    (a duplicate in a rare race carries the same Message-ID, so mail clients fold it)."""
+    seen = previous_answer(record.slug)
+    if not seen or seen["id"] != record.id or seen.get("version", 1) < record.version:
+        acknowledge(call, record)
+
+
 def deliver(message, key: str) -> None:
     """Queue a mail; if it cannot even be queued (storage down a moment after a record was
     stored), try to send it right away rather than lose it."""
@@ -207,8 +221,8 @@ def previous_answer(slug: str) -> dict | None:
 
 def remember_answer(record: Submission) -> None:
     answered = {k: v for k, v in (session.get(ANSWERED) or {}).items() if k != record.slug}
-    answered[record.slug] = {"id": record.id, "number": record.number, "receipt": receipt_url(record),
-                             "at": record.received_text}
+    answered[record.slug] = {"id": record.id, "version": record.version, "number": record.number,
+                             "receipt": receipt_url(record), "at": record.received_text}
     session[ANSWERED] = dict(list(answered.items())[-ANSWERED_KEPT:])
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from formhelpers import PDF, SECRET, Answering, catalogue_with, company_answers, iso_in
 
 from calls_cli import main
-from formservice import mail as outbox_mail, storage, submission
+from formservice import attempt, mail as outbox_mail, storage, submission
 from formservice.services import services
 
 
@@ -243,3 +243,50 @@ def test_a_second_answer_from_the_same_browser_is_never_silent(answering, client
                                             _seconde="oui"))
     assert confirmed.status_code == 303 and confirmed.headers["Location"] != first.headers["Location"]
     assert len([r for r in records_of(s3, "capteurs-air") if r.email == "retour@airpur.example"]) == 2
+
+
+def test_an_answer_accepted_before_the_deadline_is_dated_before_it(make_app, catalogue_path, tmp_path, s3,
+                                                                   monkeypatch):
+    """The deadline and the time of receipt are one reading of the clock, even when storing is slow."""
+    path = catalogue_with(catalogue_path, str(tmp_path / "calls.json"),
+                          [{"from": "capteurs-air", "slug": "derniere-seconde", "closes": iso_in(2)}])
+    person = Answering(make_app(CATALOGUE=path).test_client(), slug="derniere-seconde")
+    person.open()
+    read = attempt.read
+
+    def slow(*args, **kwargs):
+        time.sleep(2.5)  # checks and storage slow under load: the deadline passes meanwhile
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(attempt, "read", slow)
+    sent = person.send(company_answers(email="seconde@airpur.example"))
+    assert sent.status_code == 303
+    [record] = records_of(s3, "derniere-seconde")
+    with open(path, encoding="utf-8") as handle:
+        closes = dt.datetime.fromisoformat(json.load(handle)["calls"][0]["closes"])
+    assert record.received_at < closes
+
+
+def test_a_stored_answer_whose_write_reply_was_lost_still_gets_its_receipt(make_app, s3, smtp, monkeypatch):
+    """The storage kept the record but its reply was lost: the client's retry meets 'already exists'."""
+    app = make_app()
+    store = services(app).storage
+    real_put = type(store).put
+
+    def put_then_retry(self, key, data, **kwargs):
+        real_put(self, key, data, **kwargs)
+        if "/versions/" in key:
+            real_put(self, key, data, **kwargs)  # what boto3's retry does: IfNoneMatch now fails
+
+    monkeypatch.setattr(type(store), "put", put_then_retry)
+    person = Answering(app.test_client())
+    person.open()
+    sent = person.send(company_answers(email="reponse-perdue@airpur.example"))
+    assert sent.status_code == 303
+    monkeypatch.setattr(type(store), "put", real_put)
+    [mail] = smtp.to("reponse-perdue@airpur.example")
+    assert mail["Subject"].startswith("Accusé de réception RVB-")
+    again = person.send(company_answers(email="reponse-perdue@airpur.example"))  # the same form, sent again
+    assert again.status_code == 303
+    time.sleep(0.5)
+    assert len(smtp.to("reponse-perdue@airpur.example")) == 1  # this browser has its receipt: no second mail
