@@ -7,9 +7,12 @@ acknowledged falsely, receipts are mailed once, whatever dies meanwhile.
 Everything is real and started here: SeaweedFS and the mail sink (aiosmtpd keeping every message in
 a Maildir) from `calls_cli.local`, the form service under gunicorn (4 workers x 4 threads, gthread,
 production settings, rate limit off), and the `calls` command for exports and queued receipts. The
-clients are threads, each with one keep-alive connection; each answer is sent by a new person (one
-cookie jar): GET the form, POST it (multipart, a PDF of 1 MB for a share of them, 2 KB otherwise),
-follow the 303 to the receipt page.
+clients are threads; each answer is sent by a new person (one cookie jar, one keep-alive connection
+for all their requests): GET the form, POST it (multipart, a PDF of 1 MB for a share of them, 2 KB
+otherwise), follow the 303 to the receipt page. With `--keep-alive client` a client thread keeps
+one connection for all its persons instead: gunicorn's gthread worker that accepted the 32
+connections at the start then serves them all, the 3 other workers idle (the notes print each
+worker's CPU time).
 
 Scenarios, each on its own call so that its numbers are its own, run one after the other:
   1. load: N answers (--submissions, default 10,000) from C clients (--clients, default 32);
@@ -104,8 +107,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from benchlib import (Browser, bench_call, calls_command, form_tokens, load_average, machine_line, multipart,
-                      start_form_service, write_catalogue)
+from benchlib import (SEAWEEDFS_PORTS, Browser, bench_call, calls_command, children_cpu, form_tokens, load_average,
+                      machine_line, multipart, restartable_ports, start_form_service, write_catalogue)
 from calls_cli import local as embedded
 from formservice.submission import short_number
 from formservice.tokens import submission_id
@@ -212,10 +215,13 @@ class Load:
     def worker(self) -> None:
         browser = Browser(self.bench.service.port, timeout=130)
         while (n := self.take()) is not None:
+            if self.bench.args.keep_alive == "person":
+                browser.reconnect()  # a new person, a new browser: its own connection
             person = self.bench.answer(browser, self.phase, n)
             self.add(person)
             if person.outcome == "closed-form":
                 break  # this client found the call closed: it goes away
+        browser.connection.close()
 
     def add(self, person: Person) -> None:
         with self.lock:
@@ -244,7 +250,6 @@ class Bench:
         self.big = os.urandom(args.big_size)
         self.phases: list[Phase] = []
         self.current: Phase | None = None
-        self.current_load: Load | None = None
         self.sweeps: list[tuple[str, int, str]] = []
         self.global_checks: list[tuple[bool, str]] = []
         self.global_notes: list[str] = []
@@ -256,12 +261,13 @@ class Bench:
         self.work = args.workdir or tempfile.mkdtemp(prefix="bench-reliability-")
         os.makedirs(self.work, exist_ok=True)
         self.s3_dir = os.path.join(self.work, "s3")
-        self.s3_base = embedded.free_port_base()
+        # Both are killed and restarted on the same ports: none of them in the ephemeral range.
+        self.s3_base = restartable_ports(SEAWEEDFS_PORTS)
         self.s3_keys = ("bench", secrets.token_hex(16))
         self.s3 = embedded.start_seaweedfs(self.s3_dir, self.s3_base, *self.s3_keys, BUCKET)
         self.client = self.s3.client()
         self.mail_dir = os.path.join(self.work, "mail")
-        self.mail_port = embedded.free_port()
+        self.mail_port = restartable_ports((0,))
         self.sink = embedded.start_mail_sink(self.mail_dir, self.mail_port)
         port = embedded.free_port()
         self.forms_url = f"http://127.0.0.1:{port}"
@@ -536,7 +542,6 @@ class Bench:
         args = self.args
         phase = self.begin("1", f"{args.submissions} answers from {args.clients} clients")
         load = Load(self, phase, limit=args.submissions)
-        self.current_load = load
         load.start().join()
         self.end(phase)
 
@@ -907,6 +912,7 @@ class Bench:
                 phase.check(len(set(numbers)) == len(numbers) and set(numbers) <= known,
                             "export during the load: each row once, each a stored submission")
                 phase.check(during["acked_meanwhile"] > 0, "answers were acknowledged while the export ran")
+        workers = sorted(children_cpu(self.service.process.pid).values(), reverse=True)
         outbox = list(self.keys("outbox/"))
         failed = list(self.keys("outbox-failed/"))
         tmp = os.path.join(self.mail_dir, "tmp")
@@ -916,7 +922,9 @@ class Bench:
             (not orphan_mails, f"receipt mails for no call of the run: {len(orphan_mails)}"),
         ]
         self.global_notes = [f"mail sink: {len(mails)} messages"
-                             + (f", {len(os.listdir(tmp))} unfinished in tmp/" if os.path.isdir(tmp) else "")]
+                             + (f", {len(os.listdir(tmp))} unfinished in tmp/" if os.path.isdir(tmp) else ""),
+                             f"gunicorn workers, CPU seconds each: {', '.join(f'{c:.0f}' for c in workers)} "
+                             f"(connections kept alive per {self.args.keep_alive})"]
         return rows
 
     @staticmethod
@@ -969,6 +977,10 @@ def main() -> int:
     parser.add_argument("--retry-seconds", type=float, default=180, help="how long a person keeps sending again")
     parser.add_argument("--resend-share", type=float, default=0.02, help="persons pressing send again after the receipt")
     parser.add_argument("--double-share", type=float, default=0.01, help="persons double-clicking send")
+    parser.add_argument("--keep-alive", choices=("person", "client"), default="person",
+                        help="one keep-alive connection per person (default: each applicant has their own "
+                             "browser) or per client thread for all its persons (gthread then serves them all "
+                             "from the worker that accepted them)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", default="42")

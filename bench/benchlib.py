@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import random
 import re
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from calls_cli import local as embedded
 from callmodel.record import catalogue_json, recipients_json
 from callmodel.schema import Call, FormField, SubmissionSpec
 
@@ -60,6 +62,35 @@ def write_catalogue(folder: str, calls: list[Call], *, forms_url: str = "http://
             out.write(texts[name])
         os.replace(path + ".tmp", path)
     return {f"FORMSERVICE_{name}": path for name, path in paths.items()}
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of source ports for outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            low, high = map(int, handle.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def restartable_ports(offsets: tuple[int, ...], attempts: int = 500) -> int:
+    """A base port B where every B + offset is free and outside the kernel's ephemeral range: a
+    server killed and restarted on the same ports (SeaweedFS, the mail sink) must not find one of
+    them taken meanwhile as the source port of an outgoing connection (calls_cli.local's
+    free_port_base draws from 20000-50000, across that range: fine for servers that never restart)."""
+    low, high = ephemeral_ports()
+    span = max(offsets)
+    ranges = [(r0, r1) for r0, r1 in ((10000, low - span - 1), (high + 1, 65535 - span)) if r1 > r0]
+    for _ in range(attempts):
+        r0, r1 = random.choice(ranges)
+        base = random.randrange(r0, r1, 10)
+        if all(embedded.port_is_free(base + offset) for offset in offsets):
+            return base
+    raise RuntimeError("no free ports outside the ephemeral range")
+
+
+SEAWEEDFS_PORTS = (0, 1, 2, 3, 4, 10000, 10001, 10002, 10003, 10004)
 
 
 def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
@@ -164,6 +195,22 @@ def calls_command() -> list[str]:
     if not found:
         raise RuntimeError("the `calls` command is missing: pip install -e .")
     return [found]
+
+
+def children_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each child of `pid` (gunicorn's workers), from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 def load_average() -> str:
