@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import statistics
 import tempfile
 import threading
@@ -183,6 +184,7 @@ def main():
             service.stop()
         sink.stop()
         s3.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

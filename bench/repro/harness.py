@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
@@ -117,6 +118,7 @@ class Platform:
     def stop(self) -> None:
         self.sink.stop()
         self.s3.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 __all__ = ["Platform", "Proxy", "bench_call"]
