@@ -18,88 +18,39 @@ all three, that says where the time goes.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import http.client
 import json
 import os
-import re
 import secrets
+import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
+from benchlib import FIELDS, Browser, bench_call, form_tokens, multipart, start_form_service, write_catalogue
 from calls_cli import local as embedded
-from callmodel.record import catalogue_json
-from callmodel.schema import Call, FormField, SubmissionSpec
 
-FIELDS = [
-    {"name": "raison_sociale", "label": "Raison sociale", "type": "text", "required": True, "max_length": 120},
-    {"name": "siret", "label": "SIRET", "type": "siret", "required": True},
-    {"name": "email", "label": "Adresse électronique", "type": "email", "required": True},
-    {"name": "taille", "label": "Taille", "type": "select", "required": True, "choices": ["Startup", "PME"]},
-    {"name": "solution", "label": "Votre solution", "type": "textarea", "required": True},
-    {"name": "dossier", "label": "Dossier", "type": "file", "required": True, "accept": ["pdf"], "max_size_mb": 5},
-    {"name": "consentement", "label": "J'accepte", "type": "checkbox", "required": True},
-]
 PDF = b"%PDF-1.4\n" + os.urandom(1024 * 1024 - 9)
 
 
-def catalogue(path: str) -> None:
-    """One open call, written with the calls.json codec."""
-    opens = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
-    call = Call(slug="bench", title="Banc d'essai", type="appel-a-solutions", partner="banc", partner_name="Banc",
-                summary="", published=opens.date(), opens=opens, closes=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc),
-                submission=SubmissionSpec(fields=tuple(FormField.from_dict(f) for f in FIELDS),
-                                          exports_to=("bench@example.org",)))
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(catalogue_json([call], site="http://127.0.0.1:8000", forms="http://127.0.0.1:5000", now=opens,
-                                 build={"commit": "bench", "modified": False}))
-
-
-def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    boundary = "----bench" + secrets.token_hex(8)
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data) in files.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: application/pdf\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 class FormClient:
-    """One applicant: a keep-alive connection, the session cookie, a loop of GET form + POST."""
+    """A keep-alive connection sending answers one after another, each from a new person (a fresh
+    cookie jar: the service refuses a second, different answer from one browser with a 409)."""
 
     def __init__(self, port: int):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = ""
-
-    def request(self, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        return response.status, response.getheader("Location"), data
+        self.browser = Browser(port)
 
     def submit(self) -> float:
-        status, _, page = self.request("GET", "/appels/bench/repondre")
+        self.browser.forget()
+        status, _, page = self.browser.request("GET", "/appels/bench/repondre")
         assert status == 200, status
-        hidden = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
-        fields = {k.decode(): v.decode() for k, v in hidden.items()}
+        fields = form_tokens(page)
         fields.update(raison_sociale="Banc SAS", siret="73282932000074", email="banc@example.org",
                       taille="PME", solution="Une solution.", consentement="oui")
         body, content_type = multipart(fields, {"dossier": ("dossier.pdf", PDF)})
         started = time.perf_counter()
-        status, location, page = self.request("POST", "/appels/bench/repondre", body, {"Content-Type": content_type})
+        status, location, page = self.browser.request("POST", "/appels/bench/repondre", body,
+                                                      {"Content-Type": content_type})
         elapsed = time.perf_counter() - started
         assert status == 303 and "/recu/" in location, (status, page[-500:])
         return elapsed
@@ -181,24 +132,14 @@ def main():
                                   secrets.token_hex(16), "appels")
     mail_port = embedded.free_port()
     sink = embedded.start_mail_sink(os.path.join(work, "mail"), mail_port)
-    calls = os.path.join(work, "calls.json")
-    catalogue(calls)
     port = embedded.free_port()
-    env = {**os.environ, **s3.env(), "FORMSERVICE_CATALOGUE": calls, "FORMSERVICE_SECRET_KEY": secrets.token_hex(16),
-           "FORMSERVICE_ENV": "production", "FORMSERVICE_SMTP_PORT": str(mail_port), "FORMSERVICE_RATE_LIMIT": "0"}
-    gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
-                                 "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                 "formservice:create_app()"], env=env)
+    env = {**os.environ, **s3.env(), **write_catalogue(work, [bench_call()]),
+           "FORMSERVICE_SECRET_KEY": secrets.token_hex(16), "FORMSERVICE_ENV": "production",
+           "FORMSERVICE_SMTP_PORT": str(mail_port), "FORMSERVICE_RATE_LIMIT": "0"}
+    gunicorn = None
     try:
-        for _ in range(100):
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        service = start_form_service(env, port, workers=args.workers, threads=args.threads)
+        gunicorn = service.process
         client = s3.client()
         FormClient(port).submit()
 
@@ -239,10 +180,11 @@ def main():
         print("A form is a whole cycle (GET the form, POST the answer); its latency is the POST until its 303.\n"
               "The floor is the storage work any stored submission needs: no form service can beat its ratio.")
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(15)
+        if gunicorn is not None:
+            service.stop()
         sink.stop()
         s3.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
