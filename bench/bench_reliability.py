@@ -30,15 +30,15 @@ Scenarios, each on its own call so that its numbers are its own, run one after t
   6. an export (`calls export`) taken while M answers arrive.
 After each scenario its call is exported (`calls export SLUG --output DIR`); at the very end one
 `calls send-receipts --min-age 0` sends what is left, then everything is counted from the storage
-itself (a listing of the bucket and every record.json) and from the mail sink's files.
+itself (a listing of the bucket and every answer's first version record) and from the mail sink's files.
 
 What each column means (one row per scenario):
   attempted     persons who got a form and sent it (POST) at least once;
   acked         acknowledged: the POST got a 303 to /recu/<slug>/<id>/<token>, and that page then
                 loaded (200) showing the number that belongs to this form's submission id (the id
                 is the HMAC of the form token: tokens.submission_id with the bench's secret key);
-  stored        record.json objects under submissions/<slug>/ (a submission exists once its record
-                exists), counted from the bucket at the end of the whole run;
+  stored        first version records (versions/0001.json) under submissions/<slug>/ (an answer
+                exists once its record exists), counted from the bucket at the end of the whole run;
   exported      rows of the call's export CSV taken right after the scenario (for 6, the export
                 after the load; the one taken during it is in the notes);
   dup           duplicated records: records of one person (one form token: the marker in its
@@ -50,7 +50,7 @@ What each column means (one row per scenario):
                 whose token is not the stored record's, or a receipt mail whose submission has no
                 record or whose link does not carry the stored record's token (a refused late
                 answer that got a mail is one);
-  mails         distinct receipt Message-IDs (<receipt-<id>@host>) the mail sink received for the
+  mails         distinct receipt Message-IDs (<receipt-<id>-v1@host>) the mail sink received for the
                 call; `missing` in the notes = stored submissions that never got their mail;
   mail dup      copies of a Message-ID beyond the first; in brackets those whose first copy was
                 received in a named crash window (below), the only ones the target allows;
@@ -111,7 +111,7 @@ from benchlib import (SEAWEEDFS_PORTS, Browser, bench_call, calls_command, child
                       machine_line, multipart, restartable_ports, start_form_service, write_catalogue)
 from calls_cli import local as embedded
 from formservice.submission import short_number
-from formservice.tokens import submission_id
+from formservice.tokens import link_token, submission_id
 
 MB = 1024 * 1024
 BUCKET = "appels"
@@ -122,7 +122,8 @@ RECEIPT_PATH = re.compile(r"^/recu/([a-z0-9-]+)/([0-9a-f]{32})/([A-Za-z0-9_-]+)$
 RECEIPT_LINK = re.compile(rb"/recu/([a-z0-9-]+)/([0-9a-f]{32})/([A-Za-z0-9_-]+)")
 NUMBER = re.compile(r"enregistrée sous le numéro ([A-Z]+-\d{4}-[0-9A-Z]{6})")
 TITLE = re.compile(rb"<title>([^<]*)</title>")
-MESSAGE_ID = re.compile(r"<receipt-([0-9a-f]{32})@")
+MESSAGE_ID = re.compile(r"<receipt-([0-9a-f]{32})-v1@")
+FIRST_VERSION = "/versions/0001.json"  # the bench never corrects an answer: one version each
 SENT = re.compile(r"(\d+) queued receipt\(s\) sent")
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
 SERVER_ERRORS_KEPT = 3  # a person gives up after this many 5xx (the budget of time is the other limit)
@@ -523,7 +524,7 @@ class Bench:
             if done.returncode != 0:
                 phase.check(False, f"calls export exited with {done.returncode}: {done.stderr.strip()[-300:]}")
                 return None, []
-            (csv_path,) = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".csv")]
+            (csv_path,) = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".csv") and "-versions" not in f]
             with open(csv_path, encoding="utf-8-sig", newline="") as handle:
                 rows = list(csv.reader(handle, delimiter=";"))[1:]
             numbers = [r[0] for r in rows]
@@ -718,13 +719,14 @@ class Bench:
 
     def record_ids(self, slug: str) -> set[str]:
         prefix = f"submissions/{slug}/"
-        return {o["Key"][len(prefix):].split("/")[0] for o in self.keys(prefix) if o["Key"].endswith("/record.json")}
+        return {o["Key"][len(prefix):].split("/")[0] for o in self.keys(prefix)
+                if o["Key"].endswith(FIRST_VERSION)}
 
     def stored(self, slug: str) -> tuple[dict, dict]:
         """Every record of a call (id -> record as JSON) and every object under it (key -> size)."""
         prefix = f"submissions/{slug}/"
         objects = {o["Key"]: o["Size"] for o in self.keys(prefix)}
-        record_keys = [k for k in objects if k.endswith("/record.json")]
+        record_keys = [k for k in objects if k.endswith(FIRST_VERSION)]
 
         def read(key):
             body = self.client.get_object(Bucket=BUCKET, Key=key)["Body"]
@@ -734,6 +736,10 @@ class Bench:
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             records = dict(pool.map(read, record_keys))
         return records, objects
+
+    def receipt_token(self, slug: str, record: dict) -> str:
+        """The token of a stored answer's receipt link, as the service derives it."""
+        return link_token(self.secret, "recu", slug, record["id"], record["link_salt"])
 
     def mail_count(self) -> int:
         folder = os.path.join(self.mail_dir, "new")
@@ -789,12 +795,12 @@ class Bench:
                     continue
                 for location in set(p.locations):
                     found = RECEIPT_PATH.match(urlsplit(location).path)
-                    if not found or found.group(3) != record["receipt_token"]:
+                    if not found or found.group(3) != self.receipt_token(phase.slug, record):
                         dead_links.append(p)
                         break
             mine = [m for m in mails if m["link"] and m["link"][0] == phase.slug]
             false_mails = [m for m in mine if m["id"] not in records or m["link"][1] != m["id"]
-                           or m["link"][2] != records[m["id"]]["receipt_token"]]
+                           or m["link"][2] != self.receipt_token(phase.slug, records[m["id"]])]
             copies = collections.defaultdict(list)
             for m in mine:
                 copies[m["id"]].append(m["at"])

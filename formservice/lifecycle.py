@@ -24,8 +24,8 @@ from .published import answer_state
 from .services import services
 from .storage import StorageUnavailable
 from .submission import WITHDRAWN, Submission
-from .views import (acknowledge, acknowledge_unless_seen, checked_answer, link_of, new_attempt, receipt_page,
-                    remember_answer, within_rate)
+from .views import (acknowledge, acknowledge_if_pending, checked_answer, link_of, new_attempt, receipt_page,
+                    remember_answer, remember_pending, within_rate)
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,10 @@ def store_version(call, attempt: Attempt | None, latest: Submission, found_answe
                                         token=link_of("retirer", call.slug, latest.id, latest.link_salt)), 303)
             attempt.notice = "changed_meanwhile"
             return attempt.render(409)
-        acknowledge_unless_seen(call, record)
+        acknowledge_if_pending(call, record)
+    except StorageUnavailable:
+        remember_pending(latest.id, latest.version + 1)
+        raise
     else:
         acknowledge(call, record)
     remember_answer(record)

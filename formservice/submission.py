@@ -74,6 +74,7 @@ class Submission:
     build_commit: str | None = None
     call_version: str | None = None
     call_version_date: str | None = None  # the date of that version of the call text (ISO)
+    write: str = ""  # a random mark of the request that wrote this version (see `store`)
 
     @property
     def withdrawn(self) -> bool:
@@ -151,7 +152,9 @@ def store(storage: Storage, call: Call, answer_id: str, answers: dict, files: li
           build: dict, prefix: str, now: dt.datetime, previous: Submission | None = None,
           state: str = SUBMITTED) -> Submission:
     """Write a version's record (its files are already stored); FileExistsError if that version of
-    this answer already exists (a form sent twice, or two corrections at once)."""
+    this answer already exists (a form sent twice, or two corrections at once). When the storage
+    kept a record but its reply was lost, the client's retry meets that record: its `write` mark
+    tells it is this very call's, which then succeeds."""
     received = now.astimezone(dt.timezone.utc).replace(microsecond=0)
     history = call.history.entries if call.history else ()
     submission = Submission(
@@ -163,9 +166,13 @@ def store(storage: Storage, call: Call, answer_id: str, answers: dict, files: li
         fingerprint=fingerprint(answers, files), version=previous.version + 1 if previous else 1, state=state,
         changed=changes(previous, answers, files) if previous else (),
         build_commit=build.get("commit"), call_version=call.version or build.get("commit"),
-        call_version_date=history[-1].date.date().isoformat() if history else None)
-    storage.put(version_key(call.slug, answer_id, submission.version), submission.to_json(),
-                content_type="application/json", if_none_match=True)
+        call_version_date=history[-1].date.date().isoformat() if history else None, write=secrets.token_hex(8))
+    try:
+        storage.put(version_key(call.slug, answer_id, submission.version), submission.to_json(),
+                    content_type="application/json", if_none_match=True)
+    except FileExistsError:
+        if load(storage, call.slug, answer_id, submission.version).write != submission.write:
+            raise
     return submission
 
 

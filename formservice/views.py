@@ -37,6 +37,7 @@ answers = Blueprint("answers", __name__)
 health = Blueprint("health", __name__)
 
 ANSWERED = "answered"  # in the session cookie: the answers sent from this browser, by call
+PENDING = "pending"  # in the session cookie: versions whose storing met a storage error
 ANSWERED_KEPT = 20
 DRAFT_MAIL_SECONDS = 600  # a draft saved again soon after does not mail its link again
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -114,7 +115,10 @@ def submit(call: Call, received):
                 attempt.kept = {}
                 attempt.notice = "reused"
                 return attempt.render(409)
-            acknowledge_unless_seen(call, record)
+            acknowledge_if_pending(call, record)
+        except StorageUnavailable:
+            remember_pending(answer_id, 1)
+            raise
         else:
             acknowledge(call, record)
         remember_answer(record)
@@ -192,13 +196,21 @@ def acknowledge(call: Call, record: Submission) -> None:
             f"receipt-{record.id}-v{record.version}")
 
 
-def acknowledge_unless_seen(call: Call, record: Submission) -> None:
-    """A version found already stored when storing it: a form sent twice, or this very request's
-    write whose answer was lost (a storage crash, a retried PUT), or a resend after an error page.
-    The browser's session tells the first from the others, which never queued the receipt: queue it
-    (a duplicate in a rare race carries the same Message-ID, so mail clients fold it)."""
-    seen = previous_answer(record.slug)
-    if not seen or seen["id"] != record.id or seen.get("version", 1) < record.version:
+def remember_pending(answer_id: str, version: int) -> None:
+    """Storing a version failed on a storage error: it may have been stored all the same, with no
+    receipt queued. The session remembers it, so that the same form sent again queues the receipt."""
+    pending = [p for p in session.get(PENDING) or () if p != f"{answer_id}-{version}"]
+    session[PENDING] = [*pending, f"{answer_id}-{version}"][-ANSWERED_KEPT:]
+
+
+def acknowledge_if_pending(call: Call, record: Submission) -> None:
+    """A version found already stored when this browser sends it again: if an earlier sending met
+    a storage error (so its receipt was never queued), queue the receipt now; if not, it is a form
+    sent twice and its receipt is on its way."""
+    pending = list(session.get(PENDING) or ())
+    if f"{record.id}-{record.version}" in pending:
+        pending.remove(f"{record.id}-{record.version}")
+        session[PENDING] = pending
         acknowledge(call, record)
 
 

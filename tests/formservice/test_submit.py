@@ -290,3 +290,32 @@ def test_a_stored_answer_whose_write_reply_was_lost_still_gets_its_receipt(make_
     assert again.status_code == 303
     time.sleep(0.5)
     assert len(smtp.to("reponse-perdue@airpur.example")) == 1  # this browser has its receipt: no second mail
+
+
+def test_an_answer_stored_during_an_outage_gets_its_receipt_when_sent_again(make_app, s3, smtp, monkeypatch):
+    """The record was kept but the storage went down before replying: the person saw the 'service
+    indisponible' page, sends the same form again later, and gets the receipt, once."""
+    app = make_app()
+    store = services(app).storage
+    real_put = type(store).put
+
+    def put_then_fail(self, key, data, **kwargs):
+        real_put(self, key, data, **kwargs)
+        if "/versions/" in key:
+            raise storage.StorageUnavailable("storage down before its reply (test)")
+
+    monkeypatch.setattr(type(store), "put", put_then_fail)
+    person = Answering(app.test_client())
+    person.open()
+    down = person.send(company_answers(email="panne-enregistree@airpur.example"))
+    assert down.status_code == 503
+    monkeypatch.setattr(type(store), "put", real_put)
+    assert smtp.to("panne-enregistree@airpur.example", timeout=0.5) == []
+    again = person.send(company_answers(email="panne-enregistree@airpur.example"))
+    assert again.status_code == 303
+    [mail] = smtp.to("panne-enregistree@airpur.example")
+    assert mail["Subject"].startswith("Accusé de réception RVB-")
+    third = person.send(company_answers(email="panne-enregistree@airpur.example"))
+    assert third.status_code == 303
+    time.sleep(0.5)
+    assert len(smtp.to("panne-enregistree@airpur.example")) == 1
