@@ -1,9 +1,10 @@
-"""Staff tools: `calls new` writes a call that passes `calls check` as written, and the pull request
-workflow only runs what a person can run locally."""
+"""Staff tools: `calls new` writes a call whose values pass `calls check` and whose texts to write
+fail it until written, and the pull request workflow only runs what a person can run locally."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from calls_cli import main
 from calls_cli.new import slugify
+from callmodel.schema import PLACEHOLDER
 from generator.reader import read_call, read_registries
 
 from .conftest import ROOT
@@ -18,38 +20,56 @@ from .conftest import ROOT
 OPTIONS = ["--type", "appel-a-solutions", "--partner", "metropole", "--title", "Capteurs d'air à l'école : un œil sur le CO2",
            "--summary", "Des capteurs sobres pour mesurer l'air des classes.", "--published", "2026-11-28",
            "--opens", "2026-12-01T09:00", "--closes", "2027-01-31T12:00",
-           "--exports-to", "innovation@metropole.example.org", "--theme", "environnement"]
+           "--exports-to", "innovation@metropole.example.org", "--theme", "environnement", "--audience", "pme"]
 
 
 def run(site, *args, input=None):
     return CliRunner().invoke(main, [*args, "--settings", str(site / "settings.py")], input=input)
 
 
+def write_texts(path):
+    """What staff do after `calls new`: write their text in place of each one left to write."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"\[" + PLACEHOLDER + r" : ([^\]]*)\]", r"Texte écrit : \1", text), encoding="utf-8")
+
+
 def read_back(site, slug):
+    path = site / "calls" / slug / "call.md"
+    write_texts(path)
     registries, problems = read_registries(str(site / "content"))
     assert problems == []
-    call, problems = read_call(str(site / "calls" / slug / "call.md"), registries)
+    call, problems = read_call(str(path), registries)
     assert problems == []
     return call
 
 
-def test_new_call_from_options_passes_the_check_as_written(catalogue_copy):
+def test_a_new_call_fails_the_check_until_its_texts_are_written(catalogue_copy):
     result = run(catalogue_copy, "new", *OPTIONS)
     assert result.exit_code == 0, result.output
     slug = "capteurs-d-air-a-l-ecole-un-oeil-sur-le-co2"
-    assert f"Appel créé : {catalogue_copy / 'calls' / slug / 'call.md'}" in result.output
+    path = catalogue_copy / "calls" / slug / "call.md"
+    assert f"Appel créé : {path}" in result.output
+    assert "à la place des 4 « [À compléter : …] »" in result.output
+    check = run(catalogue_copy, "check")
+    assert check.exit_code == 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith("[À compléter : présentez"))
+    assert (f"calls/{slug}/call.md:{line}: body : texte à compléter : « [À compléter : présentez l'organisation "
+            "qui lance l'appel et le besoin de départ.] » ; remplacez-le par votre texte") in check.output
+    assert check.output.rstrip().endswith("4 erreurs.")
     call = read_back(catalogue_copy, slug)
     assert call.title == "Capteurs d'air à l'école : un œil sur le CO2"
     assert call.closes.isoformat() == "2027-01-31T12:00:00+01:00"
     assert call.submission.form == "entreprise"
     assert call.submission.exports_to == ("innovation@metropole.example.org",)
     assert call.themes == ("environnement",)
+    assert call.audiences == ("pme",)
     assert [h.split("</h2>")[0] for h in call.body.split("<h2>")[1:]] == [
         "Contexte", "Ce qui est recherché", "Éligibilité", "Critères de sélection", "Calendrier"]
     assert "31 janvier 2027 à 12 h 00" in call.body
     check = run(catalogue_copy, "check")
     assert check.exit_code == 0, check.output
-    assert "8 calls" in check.output
+    assert "Aucune erreur : 8 appels" in check.output
 
 
 def test_new_call_comments_every_field_in_french(catalogue_copy):
@@ -73,7 +93,8 @@ def test_new_call_gets_the_default_form_of_its_type(catalogue_copy, kind, form):
 
 def test_new_information_notice_takes_no_answers_and_needs_no_deadline(catalogue_copy):
     result = run(catalogue_copy, "new", "--type", "avis-information", "--partner", "transports", "--title",
-                 "Réunion des acheteurs", "--summary", "Une réunion publique.", "--opens", "2026-12-01T09:00")
+                 "Réunion des acheteurs", "--summary", "Une réunion publique.", "--opens", "2026-12-01T09:00",
+                 "--theme", "mobilite", "--audience", "pme", "--audience", "eti")
     assert result.exit_code == 0, result.output
     call = read_back(catalogue_copy, "reunion-des-acheteurs")
     assert call.submission is None and call.closes is None and not call.answerable
@@ -82,16 +103,20 @@ def test_new_information_notice_takes_no_answers_and_needs_no_deadline(catalogue
 def test_new_call_asks_again_until_each_answer_is_valid(catalogue_copy):
     answers = "\n".join([
         "consultation", "personne", "metropole", "Vélo en ville", "Donnez votre avis sur le vélo.",
+        "velo", "mobilite, environnement", "habitants", "citoyen",
         "", "2026-11-01T10:00", "2027-03-01T12:00", "pas-une-adresse", "velo@metropole.example.org", ""])
     result = run(catalogue_copy, "new", "--published", "2026-12-01", input=answers)
     assert result.exit_code == 0, result.output
-    assert "Partenaire inconnu « personne »" in result.output
+    assert "Erreur : Partenaire inconnu « personne » ; partenaires possibles : metropole" in result.output
+    assert "Erreur : Thème inconnu « velo » ; thèmes possibles : environnement, mobilite, sante." in result.output
+    assert "Erreur : Public inconnu « habitants » ; publics possibles : citoyen, association" in result.output
     assert "doit être après l'ouverture (2026-12-01T09:00)" in result.output
     assert "« pas-une-adresse » n'est pas une adresse électronique valide" in result.output
     call = read_back(catalogue_copy, "velo-en-ville")
     assert call.opens.isoformat() == "2026-12-01T09:00:00+01:00"
     assert call.submission.form == "citoyen"
     assert call.submission.exports_to == ("velo@metropole.example.org",)
+    assert call.themes == ("mobilite", "environnement") and call.audiences == ("citoyen",)
 
 
 def test_new_call_refuses_an_existing_slug(catalogue_copy):
@@ -115,7 +140,7 @@ def test_new_call_with_an_unknown_partner_lists_the_known_ones(catalogue_copy):
 def with_option(flag, value):
     """OPTIONS with `flag` set to `value` (replaced if present, added otherwise)."""
     options = list(OPTIONS)
-    if flag in options and flag != "--theme":
+    if flag in options and flag not in ("--theme", "--audience"):
         options[options.index(flag) + 1] = value
     else:
         options += [flag, value]
@@ -124,9 +149,10 @@ def with_option(flag, value):
 
 @pytest.mark.parametrize("flag, value, message", [
     ("--closes", "2026-11-30T12:00", "doit être après l'ouverture"),
-    ("--closes", "demain", '"demain" is not a date-time'),
+    ("--closes", "demain", "« demain » n'est pas une date et une heure"),
     ("--exports-to", "innovation@", "« innovation@ » n'est pas une adresse électronique valide"),
     ("--theme", "sport", "Thème inconnu « sport »"),
+    ("--audience", "habitants", "Public inconnu « habitants »"),
     ("--form", "inexistant", "formulaire « inexistant » introuvable dans content/forms/"),
     ("--slug", "Pas_Un_Slug", "lettres minuscules, chiffres et tirets"),
 ])
