@@ -11,6 +11,9 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/Paris"
+# The zones of French territories, offered by the call editor; `calls check` accepts any IANA zone.
+TIMEZONES = (DEFAULT_TIMEZONE, "America/Cayenne", "America/Guadeloupe", "America/Martinique", "America/Miquelon",
+             "Indian/Reunion", "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti", "Pacific/Wallis")
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:\d{2})?$")
@@ -18,6 +21,14 @@ _DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d
 
 class DateError(ValueError):
     """A date written in a call that cannot be read; the message is shown to staff as is."""
+
+
+# Messages the call editor repeats in the browser (generator.editor passes them on).
+NOT_A_DATETIME = ("« {text} » n'est pas une date et une heure : écrivez AAAA-MM-JJTHH:MM, "
+                  "par exemple 2027-01-15T12:00")
+NO_SUCH_DATE = "la date « {text} » n'existe pas"
+SKIPPED_TIME = ("« {text} » n'existe pas dans le fuseau {zone} : cette heure est sautée au passage à l'heure "
+                "d'été ; choisissez-en une autre")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -34,7 +45,7 @@ def parse_date(value) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise DateError(f"la date « {text} » n'existe pas") from None
+        raise DateError(NO_SUCH_DATE.format(text=text)) from None
 
 
 def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None) -> dt.datetime:
@@ -51,8 +62,7 @@ def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None
         return _localize(dt.datetime.combine(day, date_only_time), tz, text)
     match = _DATETIME_RE.match(text)
     if not match:
-        raise DateError(f"« {text} » n'est pas une date et une heure : écrivez AAAA-MM-JJTHH:MM, "
-                        "par exemple 2027-01-15T12:00")
+        raise DateError(NOT_A_DATETIME.format(text=text))
     day, time, offset = match.groups()
     try:
         parsed = dt.datetime.fromisoformat(f"{day}T{time}{'+00:00' if offset == 'Z' else offset or ''}")
@@ -60,7 +70,7 @@ def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None
         try:
             dt.date.fromisoformat(day)
         except ValueError:
-            raise DateError(f"la date « {text} » n'existe pas") from None
+            raise DateError(NO_SUCH_DATE.format(text=text)) from None
         raise DateError(f"l'heure de « {text} » n'existe pas (de 00:00 à 23:59)") from None
     if parsed.tzinfo is not None:
         return parsed.astimezone(tz)
@@ -71,8 +81,7 @@ def _localize(naive: dt.datetime, tz: ZoneInfo, text: str) -> dt.datetime:
     aware = naive.replace(tzinfo=tz)
     round_trip = aware.astimezone(dt.timezone.utc).astimezone(tz)
     if round_trip.replace(tzinfo=None) != naive:
-        raise DateError(f"« {text} » n'existe pas dans le fuseau {tz.key} : cette heure est sautée au "
-                        "passage à l'heure d'été ; choisissez-en une autre")
+        raise DateError(SKIPPED_TIME.format(text=text, zone=tz.key))
     return aware
 
 

@@ -142,13 +142,15 @@ KINDS = {
 @dataclass(frozen=True)
 class Key:
     """One key of a YAML mapping: whether it is required, what it holds (a KINDS key), its French
-    label and help as staff read them, and the keys of its entries when it holds mappings."""
+    label and help as staff read them, its upper bound (characters of a text, size of a number),
+    and the keys of its entries when it holds mappings."""
 
     name: str
     required: bool
     kind: str
     label: str
     hint: str = ""
+    limit: int | float | None = None
     items: dict | None = None
 
 
@@ -166,7 +168,7 @@ FIELD_KEYS = keys(
     Key("max_length", False, "whole number", "Longueur maximale", "En caractères, pour un texte."),
     Key("choices", False, "texts", "Choix", "Pour une liste de choix : une proposition par ligne."),
     Key("accept", False, "file formats", "Formats acceptés", "Pour un fichier joint."),
-    Key("max_size_mb", False, "number", "Taille maximale (Mo)", "Pour un fichier joint."),
+    Key("max_size_mb", False, "number", "Taille maximale (Mo)", "Pour un fichier joint.", limit=MAX_SIZE_MB_LIMIT),
 )
 SUBMISSION_KEYS = keys(
     Key("form", False, "form", "Formulaire de réponse",
@@ -197,12 +199,12 @@ AMENDMENT_KEYS = keys(
         "Par exemple : Date limite repoussée au 31 janvier 2027 à 12 h 00."),
 )
 CALL_KEYS = keys(
-    Key("title", True, "text", "Titre", f"Le titre de la page, {TITLE_MAX} caractères au plus."),
+    Key("title", True, "text", "Titre", f"Le titre de la page, {TITLE_MAX} caractères au plus.", limit=TITLE_MAX),
     Key("type", True, "call type", "Type d'appel"),
     Key("partner", True, "partner", "Partenaire", "L'organisation qui porte l'appel."),
     Key("summary", True, "long text", "Résumé",
         f"Une phrase qui dit ce qui est recherché, {SUMMARY_MAX} caractères au plus : "
-        "elle s'affiche dans les listes et les résultats de recherche."),
+        "elle s'affiche dans les listes et les résultats de recherche.", limit=SUMMARY_MAX),
     Key("themes", False, "themes", "Thèmes"),
     Key("published", True, "date", "Date de publication"),
     Key("opens", False, "date-time", "Ouverture des réponses",
@@ -237,9 +239,23 @@ PARTNER_KEYS = keys(
     Key("name", True, "text", "Nom"), Key("url", False, "URL", "Site web"),
     Key("description", False, "long text", "Description"), Key("logo", False, "file", "Logo"))
 
-# Written by `calls new` where staff must write their own text; `calls check` refuses a call that
-# still holds one, so that a skeleton never goes live.
+# Written by `calls new` and the editor where staff must write their own text; `calls check` refuses
+# a call that still holds one, so that a skeleton never goes live.
 PLACEHOLDER = "À compléter"
+# The parts of a call's text, each with what to write there: the skeleton of a new call.
+BODY_SECTIONS = {
+    "Contexte": "présentez l'organisation qui lance l'appel et le besoin de départ.",
+    "Ce qui est recherché": "décrivez les solutions, projets ou avis attendus, le plus concrètement possible.",
+    "Éligibilité": "dites qui peut répondre (type de structure, taille, territoire) et à quelles conditions.",
+    "Critères de sélection": "listez les critères et leur poids, dans l'ordre où ils seront appliqués.",
+    "Calendrier": "donnez les dates clés : ouverture, questions, date limite, auditions, résultats.",
+}
+
+
+def body_skeleton(**written: str) -> str:
+    """The text of a new call: a ## heading per part, and the text to write in each (or `written[part]`)."""
+    return "\n\n".join(f"## {section}\n\n{written.get(section) or f'[{PLACEHOLDER} : {hint}]'}"
+                       for section, hint in BODY_SECTIONS.items()) + "\n"
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,6 @@ SLUG_MAX = 60
 # The form a type of call answers with by default; other answerable types use FORM_DEFAULT.
 FORM_BY_TYPE = {"consultation": "citoyen"}
 FORM_DEFAULT = "entreprise"
-BODY_SECTIONS = ("Contexte", "Ce qui est recherché", "Éligibilité", "Critères de sélection", "Calendrier")
-BODY_HINTS = {section: f"[{schema.PLACEHOLDER} : {hint}]" for section, hint in {
-    "Contexte": "présentez l'organisation qui lance l'appel et le besoin de départ.",
-    "Ce qui est recherché": "décrivez les solutions, projets ou avis attendus, le plus concrètement possible.",
-    "Éligibilité": "dites qui peut répondre (type de structure, taille, territoire) et à quelles conditions.",
-    "Critères de sélection": "listez les critères et leur poids, dans l'ordre où ils seront appliqués.",
-}.items()}
-
-
 def default_form(kind: str) -> str | None:
     """None for a type that takes no answers (an information notice)."""
     if not schema.CALL_TYPES[kind].answerable:
@@ -109,17 +100,10 @@ def render_call(*, title: str, kind: str, partner: str, summary: str, published:
         "amendments: []  # Modifications annoncées au public : - {date: AAAA-MM-JJ, summary: \"...\"}",
         "---",
     ]
-    body = []
-    for section in BODY_SECTIONS:
-        body += [f"## {section}", ""]
-        if section == "Calendrier":
-            body.append(f"- Ouverture des réponses : {french_datetime(opens)}")
-            if closes:
-                body.append(f"- Date limite de réponse : {french_datetime(closes)}")
-        else:
-            body.append(BODY_HINTS[section])
-        body.append("")
-    return "\n".join(lines) + "\n" + "\n".join(body).rstrip() + "\n"
+    calendar = [f"- Ouverture des réponses : {french_datetime(opens)}"]
+    if closes:
+        calendar.append(f"- Date limite de réponse : {french_datetime(closes)}")
+    return "\n".join(lines) + "\n" + schema.body_skeleton(Calendrier="\n".join(calendar))
 
 
 # --- answers, checked the way `calls check` would ------------------------------------------------

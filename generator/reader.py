@@ -143,7 +143,10 @@ def _unknown(source: Source, path: tuple, what: str, value, choices) -> None:
 
 
 def _empty(value) -> bool:
-    return value is None or (isinstance(value, (str, list, dict)) and not value)
+    """Nothing written: no value, an empty text or list, or a mapping of such (an editor's blank part)."""
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    return value is None or (isinstance(value, (str, list)) and not value)
 
 
 def _check_keys(source: Source, data: dict, keys: dict, path: tuple = ()) -> bool:
@@ -322,7 +325,8 @@ def read_fields(source: Source, raw, path: tuple) -> tuple[FormField, ...]:
                     _unknown(source, where + ("accept",), "file format", ext, schema.FILE_FORMATS)
             accept = [str(ext).lower().lstrip(".") for ext in accept]
             max_size = max_size if max_size is not None else schema.DEFAULT_MAX_SIZE_MB
-            if isinstance(max_size, bool) or not isinstance(max_size, (int, float)) or not 0 < max_size <= schema.MAX_SIZE_MB_LIMIT:
+            if isinstance(max_size, bool) or not isinstance(max_size, (int, float)) \
+                    or not 0 < max_size <= schema.FIELD_KEYS["max_size_mb"].limit:
                 source.error(where + ("max_size_mb",), f"max_size_mb est une taille en Mo, plus de 0 et "
                                                       f"{schema.MAX_SIZE_MB_LIMIT} au plus")
                 max_size = schema.DEFAULT_MAX_SIZE_MB
@@ -388,8 +392,8 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     if partner and partner not in registries.partners:
         _unknown(source, ("partner",), "partner", partner, registries.partners)
 
-    summary = _text(source, data, "summary", limit=schema.SUMMARY_MAX)
-    title = _text(source, data, "title", limit=schema.TITLE_MAX)
+    summary = _text(source, data, "summary", limit=schema.CALL_KEYS["summary"].limit)
+    title = _text(source, data, "title", limit=schema.CALL_KEYS["title"].limit)
     themes = _keys(source, data, "themes", registries.themes, "theme")
     audiences = _keys(source, data, "audiences", schema.AUDIENCES, "audience")
 
@@ -414,11 +418,10 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     if data.get("questions_until") is not None:
         questions_until = _datetime(source, data, "questions_until", tz)
     if opens and closes and closes <= opens:
-        source.error(("closes",), f"la date limite ({data['closes']}) doit suivre l'ouverture des réponses "
-                                  f"({data.get('opens') or published})")
+        source.error(("closes",), CLOSES_BEFORE_OPENS.format(closes=data["closes"], opens=data.get("opens") or published))
     if questions_until and closes and questions_until > closes:
-        source.error(("questions_until",), f"la date limite des questions ({data['questions_until']}) doit "
-                                           f"précéder la date limite de réponse ({data['closes']})")
+        source.error(("questions_until",), QUESTIONS_AFTER_CLOSES.format(questions_until=data["questions_until"],
+                                                                         closes=data["closes"]))
 
     submission = _submission(source, data, kind, registries)
     documents = _documents(source, data, folder)
@@ -451,6 +454,10 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
         body=body, folder=folder), []
 
 
+# The order of a call's dates; the call editor (generator.editor) checks it with the same words.
+CLOSES_BEFORE_OPENS = "la date limite ({closes}) doit suivre l'ouverture des réponses ({opens})"
+QUESTIONS_AFTER_CLOSES = ("la date limite des questions ({questions_until}) doit précéder la date limite de "
+                          "réponse ({closes})")
 EMPTY_BODY = ("le texte de l'appel est vide : présentez le contexte, ce qui est recherché, l'éligibilité, "
               "les critères de sélection et le calendrier, après la seconde ligne ---")
 PLACEHOLDER_RE = re.compile(r"\[?\s*" + re.escape(schema.PLACEHOLDER) + r"[^\]\n]{0,80}\]?", re.I)

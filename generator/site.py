@@ -21,7 +21,7 @@ from callmodel.dates import parse_instant, utc_now
 from callmodel.schema import AUDIENCES, CALL_TYPES, STATUSES, Call
 from callmodel.status import status_data
 
-from . import history, opendata
+from . import editor, history, opendata
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
 from .settings import calls_path, options
 
@@ -200,10 +200,23 @@ class CallsGenerator(Generator):
         self.write(urls.OCDS_JSON, opendata.ocds_package(
             calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
             prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
+        self.write_editor()
         pages = [p.url for p in self.context.get("pages", [])]
         html = [p for p in self.written if p.endswith("/") or p == ""] + pages
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
+
+    def write_editor(self) -> None:
+        """The call editor at /admin/ (generator.editor): its configuration from the call model and
+        the registries, its page, and Decap CMS's files."""
+        config = editor.editor_config(
+            self.catalogue.registries, calls_folder=os.path.relpath(calls_path(self.settings), os.path.dirname(self.path)),
+            backend=self.options["CALLS_EDITOR_BACKEND"], local_backend=self.options["CALLS_EDITOR_LOCAL_BACKEND"],
+            site_url=self.site, logo=f"{self.base}/{self.settings['THEME_STATIC_DIR']}/favicon.svg")
+        self.write(f"{urls.EDITOR}config.yml", editor.config_yaml(config))
+        self.render("admin", f"{urls.EDITOR}index.html", labels=editor.preview_labels(self.catalogue.registries))
+        editor.copy_assets(self.options["CALLS_EDITOR_ASSETS"] or editor.DEFAULT_ASSETS,
+                           os.path.join(self.output_path, urls.EDITOR))
 
     def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None):
         """A paginated listing: never every call on one page. Cards are rendered once per call
