@@ -71,13 +71,18 @@ def build(settings_path, output, now, no_search):
 @click.argument("base")
 @options.settings
 @options.now
-def diff(base, settings_path, now):
+@click.option("--preview", metavar="URL", default="", help="Address of the site built from this branch: linked "
+              "from the comment, with each call's page.")
+@click.option("--check", "with_check", is_flag=True, help="Validate the catalogue too: its errors, in French, lead "
+              "the comment (and there is no preview to link).")
+def diff(base, settings_path, now, preview, with_check):
     """Print, as Markdown, the calls added, amended, closed or removed since BASE (e.g. origin/main):
     the pull request comment of the preview workflow."""
     settings = plugin_settings.load(settings_path)
     registries, _ = read_registries(settings["PATH"])
+    problems = read_catalogue(settings["PATH"], plugin_settings.calls_path(settings)).problems if with_check else []
     try:
         changes = history.diff_calls(plugin_settings.calls_path(settings), base, registries=registries, now=now)
     except history.HistoryError as exc:
         raise click.ClickException(f"comparaison impossible avec {base} : {exc}") from exc
-    click.echo(history.diff_markdown(changes, base), nl=False)
+    click.echo(history.diff_markdown(changes, base, preview=preview.rstrip("/"), problems=problems), nl=False)

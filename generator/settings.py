@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "CALLS_PATH": "calls",
@@ -30,6 +31,14 @@ def calls_path(settings: dict) -> str:
     """CALLS_PATH, relative to the folder holding content/ (the project root) unless absolute."""
     path = settings.get("CALLS_PATH", DEFAULTS["CALLS_PATH"])
     return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
+
+
+def site_path(settings: dict) -> str:
+    """The path the site lives under, from its address (https://host/apercus/12 -> /apercus/12):
+    pages link root-relative, so a site built for a sub-path (a pull request's preview) works there."""
+    if settings.get("SITE_PATH") is not None:
+        return settings["SITE_PATH"].rstrip("/")
+    return urlsplit(settings.get("SITE_ABSOLUTE_URL") or DEFAULTS["SITE_ABSOLUTE_URL"]).path.rstrip("/")
 
 
 def load(path: str, **override) -> dict:

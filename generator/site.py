@@ -23,7 +23,7 @@ from callmodel.status import status_data
 
 from . import editor, history, opendata
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
-from .settings import calls_path, options
+from .settings import calls_path, options, site_path
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class CallsGenerator(Generator):
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
-        self.base = self.settings.get("SITE_PATH", "").rstrip("/")
+        self.base = site_path(self.settings)
         self.build = build_info(calls_folder)
         found = history.read_history(calls_folder, self.catalogue.registries) if self.options["CALLS_HISTORY"] else None
         if found and not found.available:
@@ -262,5 +262,5 @@ def get_generators(pelican):
 
 def theme_globals(generator):
     """Every generator's templates (Pelican's pages too) know where the site and its assets live."""
-    base = generator.settings.get("SITE_PATH", "").rstrip("/")
+    base = site_path(generator.settings)
     generator.env.globals.update(SITE=base, STATIC=f"{base}/{generator.settings['THEME_STATIC_DIR']}")

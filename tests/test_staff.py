@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -175,15 +176,48 @@ def test_slugs_are_ascii_lowercase_hyphenated_and_short():
     assert len(long) <= 60 and not long.endswith("-")
 
 
-def test_preview_workflow_only_runs_make_targets_and_calls_commands():
+def workflow_steps():
     with open(os.path.join(ROOT, ".github", "workflows", "preview.yml"), encoding="utf-8") as handle:
         workflow = yaml.safe_load(handle)
-    assert "pull_request" in workflow[True]
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    assert set(workflow[True]["pull_request"]["types"]) == {"opened", "synchronize", "reopened", "closed"}
+    return {name: job["steps"] for name, job in workflow["jobs"].items()}
+
+
+def test_preview_workflow_only_runs_make_targets_and_calls_commands():
+    steps = workflow_steps()["preview"]
     uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
-    assert uses == ["actions/checkout", "actions/setup-python", "actions/upload-artifact"]
+    assert uses == ["actions/checkout", "actions/setup-python", "actions/setup-node"]
     commands = [line.strip() for s in steps if "run" in s for line in s["run"].splitlines() if line.strip()]
     assert commands[:2] == ["make check", "make html"]
     for command in commands[2:]:
-        assert command.startswith((".venv/bin/calls ", "gh pr comment ")), command
-    assert any(c.startswith(".venv/bin/calls diff ") for c in commands)
+        assert command.startswith((".venv/bin/calls diff ", "gh pr comment ", ".github/scripts/previews.sh ",
+                                   "exit 1")), command
+    # The comment links the published preview, and carries the check's errors when there are some.
+    assert '.venv/bin/calls diff "$BASE" --check --preview "$PREVIEW_URL" > "$RUNNER_TEMP/appels.md"' in commands
+
+
+def git(cwd, *args):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_previews_are_published_at_a_path_of_gh_pages_and_removed(tmp_path):
+    """The workflow's publishing step, run against a real remote: two pull requests publish side by
+    side (without the editor's files), closing one removes its folder only."""
+    remote, clone = tmp_path / "remote.git", tmp_path / "clone"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    (clone / "README.md").write_text("dépôt\n")
+    git(clone, "add", "README.md")
+    git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "début")
+    git(clone, "push", "-q", "origin", "main")
+    site = tmp_path / "output"
+    (site / "admin").mkdir(parents=True)
+    (site / "index.html").write_text("<h1>Aperçu</h1>")
+    (site / "admin" / "decap-cms.js").write_text("//")
+    script = os.path.join(ROOT, ".github", "scripts", "previews.sh")
+    for number in ("12", "13"):
+        subprocess.run([script, "publish", number, str(site)], cwd=clone, check=True, capture_output=True)
+    subprocess.run([script, "remove", "12"], cwd=clone, check=True, capture_output=True)
+    files = git(remote, "ls-tree", "-r", "--name-only", "gh-pages").split()
+    assert sorted(files) == [".nojekyll", "apercus/13/index.html"]
+    assert git(clone, "status", "--porcelain") == ""
