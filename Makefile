@@ -10,7 +10,7 @@ FORMS_PORT ?= 5000
 SETTINGS ?= pelicanconf.py
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test html check publish clean help
+.PHONY: serve test html check publish screenshots clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,6 +43,9 @@ $(CHROMIUM):
 
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Run every test (unit, site build, real S3 and SMTP, Chromium, the call editor).
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Take again the pictures of the staff guide (docs/images/) after a change of the editor.
+	UPDATE_GUIDE_SCREENSHOTS=1 $(BIN)/pytest tests/test_guide.py
 
 clean: ## Remove the built site and local data (keeps the virtual environment).
 	rm -rf output var .pytest_cache

@@ -28,6 +28,9 @@ ASSETS = ("decap-cms.js", "*.decap-cms.js", "*.wasm")
 DEFAULT_ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "node_modules", "decap-cms", "dist")
 COLLECTION = "calls"
+# The commit status the preview workflow sets with the preview's address (.github/workflows/preview.yml):
+# the editor shows it as « Voir l'aperçu » beside a draft.
+PREVIEW_CONTEXT = "Aperçu"
 # The order of a call's dates as the validator checks it: a date-time must come after (or not
 # after) the first of its bounds that is written; `published` stands for its midnight.
 DATE_ORDER = {
@@ -152,6 +155,7 @@ def editor_config(registries, *, calls_folder: str, backend: dict, local_backend
     config = {
         "locale": "fr",
         "backend": {
+            "preview_context": PREVIEW_CONTEXT,
             **backend,
             "commit_messages": {
                 "create": "Nouvel appel : {{slug}}",
@@ -170,8 +174,8 @@ def editor_config(registries, *, calls_folder: str, backend: dict, local_backend
             "name": COLLECTION,
             "label": "Appels",
             "label_singular": "appel",
-            "description": ("Chaque appel est un dossier du dépôt (calls/<adresse>/) ; enregistrer ouvre une "
-                            "demande de fusion, relue avant publication."),
+            "description": ("Chaque appel est un dossier du dépôt, calls/<adresse>/. Enregistrer un appel "
+                            "ouvre une demande de publication, relue avant la mise en ligne."),
             "folder": calls_folder,
             "path": "{{slug}}/call",
             "extension": "md",

@@ -126,7 +126,7 @@ class Platform:
         with open(self.log, encoding="utf-8") as handle:
             return handle.read()
 
-    def wait_for_page(self, path: str, text: str, timeout: float = 60) -> str:
+    def wait_for_page(self, path: str, text: str, timeout: float = 180) -> str:
         """The page at `path` once it holds `text` (the site is rebuilt after a change)."""
         deadline = time.monotonic() + timeout
         while True:

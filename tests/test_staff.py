@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from calls_cli import main
 from calls_cli.new import slugify
 from callmodel.schema import PLACEHOLDER
+from generator.editor import PREVIEW_CONTEXT
 from generator.reader import read_call, read_registries
 
 from .conftest import ROOT
@@ -191,9 +192,12 @@ def test_preview_workflow_only_runs_make_targets_and_calls_commands():
     assert commands[:2] == ["make check", "make html"]
     for command in commands[2:]:
         assert command.startswith((".venv/bin/calls diff ", "gh pr comment ", ".github/scripts/previews.sh ",
-                                   "exit 1")), command
+                                   "gh api ", "exit 1")), command
     # The comment links the published preview, and carries the check's errors when there are some.
     assert '.venv/bin/calls diff "$BASE" --check --preview "$PREVIEW_URL" > "$RUNNER_TEMP/appels.md"' in commands
+    # The editor shows the preview beside a draft: the status the workflow sets is the one it looks for.
+    [status] = [c for c in commands if c.startswith("gh api ")]
+    assert f"-f context={PREVIEW_CONTEXT} " in status and '-f target_url="$PREVIEW_URL/"' in status
 
 
 def git(cwd, *args):

@@ -186,6 +186,7 @@
       regexPattern: "%{fieldLabel} : %{pattern}",
     });
     fr.editor.editorControl.field.optional = "facultatif";
+    fr.collection.collectionTop.newButton = "Créer un %{collectionLabel}";
     fr.ui.toast.missingRequiredField = "L'appel n'est pas enregistré : corrigez les champs signalés en rouge.";
     CMS.registerLocale("fr", fr);
   }
