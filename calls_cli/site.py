@@ -9,6 +9,7 @@ import click
 
 from generator import build as site_build
 from generator import history, settings as plugin_settings
+from generator.editor import EditorAssetsMissing
 from generator.reader import InvalidCatalogue, errors, read_catalogue, read_registries
 
 from . import options
@@ -49,7 +50,7 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
         click.echo(problems_report(exc.problems, " : site non construit, la version précédente reste en place"),
                    err=True)
         return 1
-    except site_build.SearchIndexFailed as exc:
+    except (site_build.SearchIndexFailed, EditorAssetsMissing) as exc:
         click.echo(str(exc), err=True)
         return 1
     if not quiet:

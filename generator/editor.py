@@ -217,7 +217,8 @@ def copy_assets(source: str, target: str) -> None:
     """Decap CMS's built files into the site, hard-linked when the file system allows (7 MB)."""
     found = [path for pattern in ASSETS for path in glob.glob(os.path.join(source, pattern))]
     if not any(os.path.basename(p) == "decap-cms.js" for p in found):
-        raise EditorAssetsMissing(f"Decap CMS is not installed in {source}: run `npm ci` (make does it)")
+        raise EditorAssetsMissing(f"l'éditeur des appels (Decap CMS) n'est pas installé dans {source} : "
+                                  "lancez `npm ci` (make le fait)")
     os.makedirs(target, exist_ok=True)
     for path in found:
         destination = os.path.join(target, os.path.basename(path))

@@ -121,7 +121,6 @@ NAMES = {
     "field type": ("type de champ", "types possibles"),
     "file format": ("format de fichier", "formats possibles"),
     "digest": ("rythme d'envoi", "rythmes possibles"),
-    "key": ("nom d'information", "noms possibles"),
 }
 
 
@@ -157,8 +156,7 @@ def _check_keys(source: Source, data: dict, keys: dict, path: tuple = ()) -> boo
         del data[key]
     for key in data:
         if key not in keys:
-            close = close_match(key, keys)
-            hint = f" (vouliez-vous dire « {close} » ?)" if close else f" ; noms possibles : {', '.join(keys)}"
+            hint = suggest(key, keys) or f" ; noms possibles : {', '.join(keys)}"
             source.error(path + (key,), f"information inconnue « {key} »{hint}")
     for spec in keys.values():
         if spec.required and _empty(data.get(spec.name)):

@@ -9,8 +9,10 @@ import re
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from callmodel import dates, schema
+from calls_cli import main
 from generator import editor
 from generator.reader import CLOSES_BEFORE_OPENS, QUESTIONS_AFTER_CLOSES, read_registries
 
@@ -145,9 +147,14 @@ def test_the_editor_page_is_not_in_the_sitemap(site_dir):
         assert "/admin/" not in handle.read()
 
 
-def test_a_build_without_the_editor_installed_says_how_to_install_it(tmp_path):
-    with pytest.raises(editor.EditorAssetsMissing, match="npm ci"):
-        editor.copy_assets(str(tmp_path), str(tmp_path / "admin"))
+def test_a_build_without_the_editor_installed_says_how_to_install_it(catalogue_copy, tmp_path):
+    settings = catalogue_copy / "settings.py"
+    settings.write_text(settings.read_text() + f"CALLS_EDITOR_ASSETS = {str(tmp_path / 'vide')!r}\n")
+    result = CliRunner().invoke(main, ["build", "--settings", str(settings), "--output", str(tmp_path / "site"),
+                                       "--no-search"])
+    assert result.exit_code == 1
+    assert "l'éditeur des appels (Decap CMS) n'est pas installé" in result.output
+    assert "lancez `npm ci` (make le fait)" in result.output
 
 
 def test_keys_name_their_kind():
