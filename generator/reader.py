@@ -159,7 +159,7 @@ def _check_keys(source: Source, data: dict, keys: dict, path: tuple = ()) -> boo
             hint = suggest(key, keys) or f" ; noms possibles : {', '.join(keys)}"
             source.error(path + (key,), f"information inconnue « {key} »{hint}")
     for spec in keys.values():
-        if spec.required and _empty(data.get(spec.name)):
+        if spec.required and data.get(spec.name) in (None, ""):
             what = f"{spec.label} : {schema.KINDS[spec.kind]}"
             if spec.name in data:
                 source.error(path + (spec.name,), f"information obligatoire laissée vide ({what})")

@@ -199,6 +199,7 @@
 
   function reportProblems() {
     const found = document.querySelectorAll(PROBLEMS);
+    if (found.length === 0 && shown > 0) document.getElementById("ap-editor-status").textContent = "";
     if (found.length > shown) {
       document.getElementById("ap-editor-status").textContent =
         `L'appel n'est pas enregistré : ${found.length} problème${found.length > 1 ? "s" : ""} à corriger.`;
