@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The call editor (Decap CMS, shipped with the site) and its local backend, pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed
 PORT ?= 8000
 FORMS_PORT ?= 5000
 SETTINGS ?= pelicanconf.py
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test html check publish clean help
+.PHONY: serve test html check publish screenshots clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,13 +21,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-serve: $(STAMP) ## Build the site and run the whole platform locally (site, form service, S3, mail sink).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+serve: $(STAMP) $(NODE_STAMP) ## Build the site and run the whole platform locally (site, call editor, form service, S3, mail sink).
 	$(BIN)/calls serve --port $(PORT) --forms-port $(FORMS_PORT)
 
-html: $(STAMP) ## Build the site into output/ (refuses an invalid catalogue).
+html: $(STAMP) $(NODE_STAMP) ## Build the site into output/ (refuses an invalid catalogue).
 	$(BIN)/calls build --settings $(SETTINGS)
 
-publish: $(STAMP) ## Build with production settings (publishconf.py).
+publish: $(STAMP) $(NODE_STAMP) ## Build with production settings (publishconf.py).
 	$(BIN)/calls build --settings publishconf.py
 
 check: $(STAMP) ## Validate calls/ and content/ without building.
@@ -35,8 +41,11 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
-test: $(STAMP) $(CHROMIUM) ## Run every test (unit, site build, real S3 and SMTP, Chromium).
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Run every test (unit, site build, real S3 and SMTP, Chromium, the call editor).
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Take again the pictures of the staff guide (docs/images/) after a change of the editor.
+	UPDATE_GUIDE_SCREENSHOTS=1 $(BIN)/pytest tests/test_guide.py
 
 clean: ## Remove the built site and local data (keeps the virtual environment).
 	rm -rf output var .pytest_cache

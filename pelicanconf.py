@@ -19,6 +19,8 @@ SITEURL = ""
 SITE_ABSOLUTE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Where the answer forms live (`submit_url` in api/calls.json is absolute).
 FORMSERVICE_URL = os.environ.get("FORMSERVICE_URL", "http://127.0.0.1:5000")
+# The call editor's local backend (decap-server), set by `make serve`: /admin/ then edits this checkout.
+CALLS_EDITOR_LOCAL_BACKEND = os.environ.get("CALLS_EDITOR_LOCAL_BACKEND", "")
 
 PLUGINS = ["generator"]
 PLUGIN_PATHS = [os.path.dirname(os.path.abspath(__file__))]

@@ -14,6 +14,9 @@ from email_validator import EmailNotValidError, validate_email
 
 MAX_LENGTH = 254
 _ENCODED_WORD = re.compile(r"=\?.*\?=", re.S)
+# A quick check where only a pattern can run (the call editor, in the browser); `calls check` and
+# the form service decide with `normalize_address`.
+BROWSER_PATTERN = r"^[^@\s=?]+@[^@\s]+\.[^@\s]+$"
 
 
 class BadAddress(ValueError):

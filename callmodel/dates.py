@@ -11,6 +11,9 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/Paris"
+# The zones of French territories, offered by the call editor; `calls check` accepts any IANA zone.
+TIMEZONES = (DEFAULT_TIMEZONE, "America/Cayenne", "America/Guadeloupe", "America/Martinique", "America/Miquelon",
+             "Indian/Reunion", "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti", "Pacific/Wallis")
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:\d{2})?$")
@@ -20,21 +23,29 @@ class DateError(ValueError):
     """A date written in a call that cannot be read; the message is shown to staff as is."""
 
 
+# Messages the call editor repeats in the browser (generator.editor passes them on).
+NOT_A_DATETIME = ("« {text} » n'est pas une date et une heure : écrivez AAAA-MM-JJTHH:MM, "
+                  "par exemple 2027-01-15T12:00")
+NO_SUCH_DATE = "la date « {text} » n'existe pas"
+SKIPPED_TIME = ("« {text} » n'existe pas dans le fuseau {zone} : cette heure est sautée au passage à l'heure "
+                "d'été ; choisissez-en une autre")
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DateError(f'"{name}" is not a known time zone (e.g. Europe/Paris)') from None
+        raise DateError(f"« {name} » n'est pas un fuseau horaire connu (par exemple Europe/Paris)") from None
 
 
 def parse_date(value) -> dt.date:
     text = str(value).strip()
     if not _DATE_RE.match(text):
-        raise DateError(f'"{text}" is not a date (expected YYYY-MM-DD)')
+        raise DateError(f"« {text} » n'est pas une date : écrivez AAAA-MM-JJ, par exemple 2027-01-15")
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise DateError(f'"{text}" is not a valid date') from None
+        raise DateError(NO_SUCH_DATE.format(text=text)) from None
 
 
 def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None) -> dt.datetime:
@@ -47,11 +58,11 @@ def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None
     if _DATE_RE.match(text):
         day = parse_date(text)
         if date_only_time is None:
-            raise DateError(f'"{text}" needs a time of day, e.g. {text}T12:00')
+            raise DateError(f"« {text} » : il manque l'heure, par exemple {text}T12:00")
         return _localize(dt.datetime.combine(day, date_only_time), tz, text)
     match = _DATETIME_RE.match(text)
     if not match:
-        raise DateError(f'"{text}" is not a date-time (expected YYYY-MM-DDTHH:MM)')
+        raise DateError(NOT_A_DATETIME.format(text=text))
     day, time, offset = match.groups()
     try:
         parsed = dt.datetime.fromisoformat(f"{day}T{time}{'+00:00' if offset == 'Z' else offset or ''}")
@@ -59,8 +70,8 @@ def parse_datetime(value, tz: ZoneInfo, *, date_only_time: dt.time | None = None
         try:
             dt.date.fromisoformat(day)
         except ValueError:
-            raise DateError(f'"{text}" is not a valid date') from None
-        raise DateError(f'"{text}" is not a valid time') from None
+            raise DateError(NO_SUCH_DATE.format(text=text)) from None
+        raise DateError(f"l'heure de « {text} » n'existe pas (de 00:00 à 23:59)") from None
     if parsed.tzinfo is not None:
         return parsed.astimezone(tz)
     return _localize(parsed, tz, text)
@@ -70,7 +81,7 @@ def _localize(naive: dt.datetime, tz: ZoneInfo, text: str) -> dt.datetime:
     aware = naive.replace(tzinfo=tz)
     round_trip = aware.astimezone(dt.timezone.utc).astimezone(tz)
     if round_trip.replace(tzinfo=None) != naive:
-        raise DateError(f'"{text}" does not exist in {tz.key} (skipped by the daylight-saving change)')
+        raise DateError(SKIPPED_TIME.format(text=text, zone=tz.key))
     return aware
 
 

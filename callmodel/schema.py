@@ -68,7 +68,8 @@ STATUSES = {
     "closed": "Clos",
 }
 
-DIGESTS = ("daily", "weekly")
+# How often a partner receives answers while a call is open (`submission.digest`).
+DIGESTS = {"daily": "Chaque jour", "weekly": "Chaque semaine"}
 
 # Accepted attachment formats: extension -> (label, media type). Upload checks in the form
 # service look at the content, the extension only chooses which signature is expected.
@@ -88,71 +89,179 @@ DEFAULT_ACCEPT = ("pdf", "odt", "docx")
 DEFAULT_MAX_SIZE_MB = 10
 MAX_SIZE_MB_LIMIT = 50
 
-FIELD_TYPES = (
-    "text", "textarea", "email", "tel", "url", "number", "date",
-    "select", "multiselect", "checkbox", "siret", "file",
-)
+FIELD_TYPES = {
+    "text": "Texte court",
+    "textarea": "Texte long",
+    "email": "Adresse électronique (celle de l'accusé de réception)",
+    "tel": "Téléphone",
+    "url": "Adresse web",
+    "number": "Nombre",
+    "date": "Date",
+    "select": "Liste de choix (un seul)",
+    "multiselect": "Liste de choix (plusieurs)",
+    "checkbox": "Case à cocher",
+    "siret": "Numéro SIRET",
+    "file": "Fichier joint",
+}
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000, "email": 254, "tel": 20, "url": 500, "siret": 17}
 # A number field without bounds takes a whole or decimal number in this range (a count, an amount).
 NUMBER_MIN, NUMBER_MAX = 0, 999_999_999_999
 
 
+# What a key holds, as a phrase for the validator's messages. The editor (generator.editor) gives
+# each kind its widget: a key added to a table below reaches the validator and the editor at once.
+KINDS = {
+    "text": "un texte",
+    "long text": "un texte",
+    "markdown": "un texte en Markdown",
+    "call type": "un type d'appel",
+    "partner": "une clé de content/partners.yaml",
+    "themes": "une liste de clés de content/themes.yaml",
+    "audiences": "une liste de publics",
+    "date": "une date AAAA-MM-JJ",
+    "date-time": "une date et une heure AAAA-MM-JJTHH:MM",
+    "time zone": "un fuseau horaire, par exemple Europe/Paris",
+    "submission": "la façon de répondre",
+    "form": "un formulaire de content/forms/",
+    "fields": "une liste de champs",
+    "field type": "un type de champ",
+    "e-mail addresses": "une liste d'adresses électroniques",
+    "https URL": "une adresse https://",
+    "URL": "une adresse http:// ou https://",
+    "digest": "daily ou weekly",
+    "entries": "une liste",
+    "file": "un nom de fichier",
+    "identifier": "un nom en minuscules, chiffres et _",
+    "boolean": "true ou false",
+    "whole number": "un nombre entier",
+    "number": "un nombre",
+    "texts": "une liste de textes",
+    "file formats": "une liste d'extensions de fichier",
+}
+
+
 @dataclass(frozen=True)
 class Key:
-    """One key of a YAML mapping: whether it is required and what it holds (for messages)."""
+    """One key of a YAML mapping: whether it is required, what it holds (a KINDS key), its French
+    label and help as staff read them, its upper bound (characters of a text, size of a number),
+    and the keys of its entries when it holds mappings."""
 
     name: str
     required: bool
     kind: str
+    label: str
+    hint: str = ""
+    limit: int | float | None = None
+    items: dict | None = None
 
 
-CALL_KEYS = {k.name: k for k in (
-    Key("title", True, "text"),
-    Key("type", True, "type key"),
-    Key("partner", True, "partner key"),
-    Key("summary", True, "text"),
-    Key("themes", False, "list of theme keys"),
-    Key("published", True, "date"),
-    Key("opens", False, "date-time"),
-    Key("closes", False, "date-time"),
-    Key("questions_until", False, "date-time"),
-    Key("timezone", False, "IANA time zone"),
-    Key("audiences", False, "list of audience keys"),
-    Key("budget", False, "text"),
-    Key("submission", False, "mapping"),
-    Key("documents", False, "list"),
-    Key("questions", False, "list"),
-    Key("amendments", False, "list"),
-)}
-SUBMISSION_KEYS = {k.name: k for k in (
-    Key("form", False, "form name"),
-    Key("fields", False, "list of fields"),
-    Key("exports_to", False, "list of e-mail addresses"),
-    Key("external_url", False, "https URL"),
-    Key("digest", False, "daily or weekly"),
-)}
-DOCUMENT_KEYS = {k.name: k for k in (Key("title", True, "text"), Key("file", True, "file name"))}
-QUESTION_KEYS = {k.name: k for k in (
-    Key("date", True, "date"), Key("question", True, "text"), Key("answer", True, "text"))}
-AMENDMENT_KEYS = {k.name: k for k in (Key("date", True, "date"), Key("summary", True, "text"))}
-FORM_KEYS = {k.name: k for k in (Key("title", False, "text"), Key("fields", True, "list of fields"))}
-FIELD_KEYS = {k.name: k for k in (
-    Key("name", True, "identifier"),
-    Key("label", True, "text"),
-    Key("type", True, "field type"),
-    Key("required", False, "true or false"),
-    Key("help", False, "text"),
-    Key("max_length", False, "number"),
-    Key("choices", False, "list of texts"),
-    Key("accept", False, "list of file extensions"),
-    Key("max_size_mb", False, "number"),
-    Key("min", False, "number"),
-    Key("max", False, "number"),
-    Key("step", False, "number"),
-)}
-PARTNER_KEYS = {k.name: k for k in (
-    Key("name", True, "text"), Key("url", False, "URL"),
-    Key("description", False, "text"), Key("logo", False, "file name"))}
+def keys(*table: Key) -> dict[str, Key]:
+    return {k.name: k for k in table}
+
+
+FIELD_KEYS = keys(
+    Key("name", True, "identifier", "Nom technique",
+        "Minuscules, chiffres et _ (par exemple raison_sociale) : le nom de la colonne dans l'export."),
+    Key("label", True, "text", "Libellé", "La question, telle que le candidat la lit."),
+    Key("type", True, "field type", "Type de champ"),
+    Key("required", False, "boolean", "Obligatoire"),
+    Key("help", False, "text", "Aide", "Une précision affichée sous le libellé."),
+    Key("max_length", False, "whole number", "Longueur maximale", "En caractères, pour un texte."),
+    Key("choices", False, "texts", "Choix", "Pour une liste de choix : une proposition par ligne."),
+    Key("accept", False, "file formats", "Formats acceptés", "Pour un fichier joint."),
+    Key("max_size_mb", False, "number", "Taille maximale (Mo)", "Pour un fichier joint.", limit=MAX_SIZE_MB_LIMIT),
+    Key("min", False, "number", "Valeur minimale",
+        f"Pour un nombre ; {NUMBER_MIN} si rien n'est indiqué (0 : pas de nombre négatif)."),
+    Key("max", False, "number", "Valeur maximale",
+        "Pour un nombre ; 999 999 999 999 si rien n'est indiqué."),
+    Key("step", False, "number", "Pas", "Pour un nombre : 1 pour un nombre entier, 0.5 pour des demis."),
+)
+SUBMISSION_KEYS = keys(
+    Key("form", False, "form", "Formulaire de réponse",
+        "Un formulaire commun : entreprise pour les entreprises et laboratoires, citoyen pour une consultation."),
+    Key("fields", False, "fields", "Formulaire propre à l'appel",
+        "Seulement si aucun formulaire commun ne convient (à la place du formulaire de réponse).",
+        items=FIELD_KEYS),
+    Key("exports_to", False, "e-mail addresses", "Destinataires des réponses",
+        "Les adresses électroniques qui reçoivent les réponses à la clôture (jamais publiées)."),
+    Key("external_url", False, "https URL", "Lien vers la plateforme des marchés publics",
+        "Pour une procédure de marché public : les réponses se déposent sur cette plateforme "
+        "(laissez alors vides le formulaire et les destinataires)."),
+    Key("digest", False, "digest", "Envoi des réponses pendant l'ouverture",
+        "Vide : les réponses restent scellées jusqu'à la clôture (égalité de traitement)."),
+)
+DOCUMENT_KEYS = keys(
+    Key("title", True, "text", "Titre du document", "Tel qu'il s'affiche sur la page, par exemple Cahier des charges."),
+    Key("file", True, "file", "Fichier", "PDF ou ODT de préférence ; il est déposé dans le dossier de l'appel."),
+)
+QUESTION_KEYS = keys(
+    Key("date", True, "date", "Date de la réponse"),
+    Key("question", True, "long text", "Question", "Reformulée, sans nommer son auteur."),
+    Key("answer", True, "long text", "Réponse", "La même pour tous les candidats."),
+)
+AMENDMENT_KEYS = keys(
+    Key("date", True, "date", "Date"),
+    Key("summary", True, "long text", "Ce qui change",
+        "Par exemple : Date limite repoussée au 31 janvier 2027 à 12 h 00."),
+)
+CALL_KEYS = keys(
+    Key("title", True, "text", "Titre", f"Le titre de la page, {TITLE_MAX} caractères au plus.", limit=TITLE_MAX),
+    Key("type", True, "call type", "Type d'appel"),
+    Key("partner", True, "partner", "Partenaire", "L'organisation qui porte l'appel."),
+    Key("summary", True, "long text", "Résumé",
+        f"Une phrase qui dit ce qui est recherché, {SUMMARY_MAX} caractères au plus : "
+        "elle s'affiche dans les listes et les résultats de recherche.", limit=SUMMARY_MAX),
+    Key("themes", False, "themes", "Thèmes"),
+    Key("published", True, "date", "Date de publication"),
+    Key("opens", False, "date-time", "Ouverture des réponses",
+        "Heure du fuseau de l'appel (Paris par défaut). Vide : le jour de publication à 0 h."),
+    Key("closes", False, "date-time", "Date limite de réponse",
+        "Heure du fuseau de l'appel ; l'heure de réception fait foi. Obligatoire, sauf pour un avis "
+        "d'information. Pour clore plus tôt, avancez cette date et ajoutez une note de modification."),
+    Key("questions_until", False, "date-time", "Date limite des questions",
+        "Facultative ; avant la date limite de réponse."),
+    Key("timezone", False, "time zone", "Fuseau horaire des dates"),
+    Key("audiences", False, "audiences", "Publics visés"),
+    Key("budget", False, "text", "Budget", "Facultatif, en clair : Jusqu'à 50 000 € HT par lauréat."),
+    Key("submission", False, "submission", "Comment répondre",
+        "Un formulaire de la plateforme et ses destinataires, ou le lien de la plateforme des marchés "
+        "publics. Rien pour un avis d'information.", items=SUBMISSION_KEYS),
+    Key("documents", False, "entries", "Documents", items=DOCUMENT_KEYS),
+    Key("questions", False, "entries", "Questions et réponses publiques",
+        "Les réponses aux questions reçues, publiées pour tous.", items=QUESTION_KEYS),
+    Key("amendments", False, "entries", "Notes de modification",
+        "Toute modification qui compte pour les candidats (date, critères, pièces), datée ; "
+        "les notes s'ajoutent sans effacer les précédentes.", items=AMENDMENT_KEYS),
+)
+# The Markdown text after the front matter: not a key of the YAML, but a part of every call.
+BODY = Key("body", True, "markdown", "Texte de l'appel",
+           "Contexte, ce qui est recherché, éligibilité, critères de sélection, calendrier : "
+           "une partie par titre ##.")
+FORM_KEYS = keys(
+    Key("title", False, "text", "Titre du formulaire"),
+    Key("fields", True, "fields", "Champs", items=FIELD_KEYS),
+)
+PARTNER_KEYS = keys(
+    Key("name", True, "text", "Nom"), Key("url", False, "URL", "Site web"),
+    Key("description", False, "long text", "Description"), Key("logo", False, "file", "Logo"))
+
+# Written by `calls new` and the editor where staff must write their own text; `calls check` refuses
+# a call that still holds one, so that a skeleton never goes live.
+PLACEHOLDER = "À compléter"
+# The parts of a call's text, each with what to write there: the skeleton of a new call.
+BODY_SECTIONS = {
+    "Contexte": "présentez l'organisation qui lance l'appel et le besoin de départ.",
+    "Ce qui est recherché": "décrivez les solutions, projets ou avis attendus, le plus concrètement possible.",
+    "Éligibilité": "dites qui peut répondre (type de structure, taille, territoire) et à quelles conditions.",
+    "Critères de sélection": "listez les critères et leur poids, dans l'ordre où ils seront appliqués.",
+    "Calendrier": "donnez les dates clés : ouverture, questions, date limite, auditions, résultats.",
+}
+
+
+def body_skeleton(**written: str) -> str:
+    """The text of a new call: a ## heading per part, and the text to write in each (or `written[part]`)."""
+    return "\n\n".join(f"## {section}\n\n{written.get(section) or f'[{PLACEHOLDER} : {hint}]'}"
+                       for section, hint in BODY_SECTIONS.items()) + "\n"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ FEED_ALL = "flux/appels.atom"
 FEED = "flux/{kind}/{key}.atom"
 ICS_ALL = "agenda/echeances.ics"
 ICS = "agenda/{kind}/{key}.ics"
+EDITOR = "admin/"
 
 # The three classifications that get a listing, a feed and a calendar each.
 FACETS = {"type": TYPE, "theme": THEME, "partner": PARTNER}

@@ -1,5 +1,5 @@
-"""The embedded defaults for development and tests: a real SeaweedFS S3 server and a real SMTP sink,
-and where each local instance of `make serve` keeps them.
+"""The embedded defaults for development and tests: a real SeaweedFS S3 server, a real SMTP sink and
+the call editor's local backend (decap-server), and where each local instance of `make serve` keeps them.
 
 Used by the tests and by `calls serve` (`make serve`) alike, so both run the same servers the same
 way. Flags for SeaweedFS come from INFRA.md: all of them every time, because `weed mini` saves its
@@ -23,6 +23,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore.config
@@ -65,6 +68,15 @@ class Instance:
         return 8025 + self.shift
 
     @property
+    def editor_port(self) -> int:
+        return 8081 + self.shift  # decap-server's own default for the first instance
+
+    @property
+    def editor_backend(self) -> str:
+        """The address the call editor (/admin/) writes this checkout through."""
+        return f"http://127.0.0.1:{self.editor_port}/api/v1"
+
+    @property
     def site_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -75,7 +87,8 @@ class Instance:
     @property
     def ports(self) -> list[int]:
         base = self.s3_base
-        return [self.port, self.forms_port, self.mail_port, *range(base, base + 5), *range(base + 10000, base + 10005)]
+        return [self.port, self.forms_port, self.mail_port, self.editor_port, *range(base, base + 5),
+                *range(base + 10000, base + 10005)]
 
     def formservice_config(self) -> dict:
         """The form service's settings for this instance (formservice.config names)."""
@@ -247,4 +260,45 @@ def start_mail_sink(directory: str, port: int, *, timeout: float = 15) -> MailSi
             if time.monotonic() > deadline:
                 _stop(process, 5)
                 raise RuntimeError(f"the mail sink did not listen on port {port}") from None
+            time.sleep(0.1)
+
+
+@dataclass
+class EditorBackend:
+    """decap-server in its file-system mode: the call editor reads and writes this checkout's files."""
+
+    process: subprocess.Popen
+    url: str
+
+    def stop(self) -> None:
+        _stop(self.process, timeout=5)
+
+
+def decap_server() -> list[str]:
+    script = os.path.join(ROOT, "node_modules", "decap-server", "dist", "index.js")
+    node = shutil.which("node")
+    if not node or not os.path.exists(script):
+        raise RuntimeError("the call editor's local backend is missing: run `npm ci` (make serve does it)")
+    return [node, script]
+
+
+def start_editor_backend(repository: str, port: int, *, timeout: float = 30) -> EditorBackend:
+    """Start decap-server on loopback for `repository` and return once it answers the editor."""
+    env = {**os.environ, "PORT": str(port), "BIND_HOST": "127.0.0.1", "MODE": "fs",
+           "GIT_REPO_DIRECTORY": os.path.abspath(repository), "LOG_LEVEL": "warn"}
+    process = subprocess.Popen(decap_server(), env=env, cwd=os.path.abspath(repository), stdin=subprocess.DEVNULL)
+    backend = EditorBackend(process, f"http://127.0.0.1:{port}/api/v1")
+    request = urllib.request.Request(backend.url, data=b'{"action": "info"}',
+                                     headers={"Content-Type": "application/json"})
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"decap-server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(request, timeout=1):
+                return backend
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                backend.stop()
+                raise RuntimeError(f"decap-server did not answer on port {port}") from None
             time.sleep(0.1)

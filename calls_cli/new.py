@@ -1,8 +1,9 @@
-"""`calls new`: start a call from a file that already passes `calls check`.
+"""`calls new`: start a call whose every written value passes `calls check`.
 
 Staff are not developers: the command asks what it needs, checks each answer against the same
-schema and registries as the validator, and writes a commented front matter and a body skeleton,
-so that the first pull request is about the call's content, not about YAML.
+schema and registries as the validator, and writes a commented front matter and a body skeleton.
+Each section of the skeleton holds a text to write (schema.PLACEHOLDER), which `calls check`
+refuses until it is replaced: a skeleton never goes live as an open call.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datet
 from callmodel.french import french_datetime
 from callmodel.schema import TITLE_MAX
 from generator import settings as plugin_settings
-from generator.reader import Registries, find_calls, read_call, read_registries
+from generator.reader import Registries, find_calls, read_call, read_registries, unknown
 from generator.source import relative
 
 from . import options
@@ -32,15 +33,6 @@ SLUG_MAX = 60
 # The form a type of call answers with by default; other answerable types use FORM_DEFAULT.
 FORM_BY_TYPE = {"consultation": "citoyen"}
 FORM_DEFAULT = "entreprise"
-BODY_SECTIONS = ("Contexte", "Ce qui est recherché", "Éligibilité", "Critères de sélection", "Calendrier")
-BODY_HINTS = {
-    "Contexte": "Présentez l'organisation qui lance l'appel et le besoin de départ.",
-    "Ce qui est recherché": "Décrivez les solutions, projets ou avis attendus, le plus concrètement possible.",
-    "Éligibilité": "Dites qui peut répondre (type de structure, taille, territoire) et à quelles conditions.",
-    "Critères de sélection": "Listez les critères et leur poids, dans l'ordre où ils seront appliqués.",
-}
-
-
 def default_form(kind: str) -> str | None:
     """None for a type that takes no answers (an information notice)."""
     if not schema.CALL_TYPES[kind].answerable:
@@ -71,11 +63,10 @@ def _local(moment: dt.datetime) -> str:
 
 
 def render_call(*, title: str, kind: str, partner: str, summary: str, published: dt.date,
-                opens: dt.datetime, closes: dt.datetime | None, timezone: str, themes=(),
+                opens: dt.datetime, closes: dt.datetime | None, timezone: str, themes=(), audiences=(),
                 form: str | None = None, exports_to=()) -> str:
     """The text of `call.md`: every key with a short French comment, then a body skeleton."""
     types = ", ".join(schema.CALL_TYPES)
-    audiences = ", ".join(schema.AUDIENCES)
     lines = [
         "---",
         "# Chaque ligne est commentée ; `calls check` vérifie le fichier avant publication.",
@@ -84,7 +75,7 @@ def render_call(*, title: str, kind: str, partner: str, summary: str, published:
         f"partner: {partner}  # Qui porte l'appel : une clé de content/partners.yaml.",
         f"summary: {_yaml(summary)}  # Une phrase qui dit ce qui est recherché ({schema.SUMMARY_MAX} caractères au plus).",
         f"themes: {_yaml(list(themes))}  # Thèmes : clés de content/themes.yaml, entre crochets.",
-        f"audiences: []  # Publics visés, entre crochets : {audiences}.",
+        f"audiences: {_yaml(list(audiences))}  # Publics visés, entre crochets : {', '.join(schema.AUDIENCES)}.",
         f"published: {published.isoformat()}  # Date de publication (AAAA-MM-JJ).",
         f"opens: {_local(opens)}  # Ouverture des réponses, heure locale (AAAA-MM-JJTHH:MM).",
     ]
@@ -110,17 +101,10 @@ def render_call(*, title: str, kind: str, partner: str, summary: str, published:
         "amendments: []  # Modifications annoncées au public : - {date: AAAA-MM-JJ, summary: \"...\"}",
         "---",
     ]
-    body = []
-    for section in BODY_SECTIONS:
-        body += [f"## {section}", ""]
-        if section == "Calendrier":
-            body.append(f"- Ouverture des réponses : {french_datetime(opens)}")
-            if closes:
-                body.append(f"- Date limite de réponse : {french_datetime(closes)}")
-        else:
-            body.append(BODY_HINTS[section])
-        body.append("")
-    return "\n".join(lines) + "\n" + "\n".join(body).rstrip() + "\n"
+    calendar = [f"- Ouverture des réponses : {french_datetime(opens)}"]
+    if closes:
+        calendar.append(f"- Date limite de réponse : {french_datetime(closes)}")
+    return "\n".join(lines) + "\n" + schema.body_skeleton(Calendrier="\n".join(calendar))
 
 
 # --- answers, checked the way `calls check` would ------------------------------------------------
@@ -137,11 +121,23 @@ def _text(limit: int, what: str):
 
 
 def _key(known: dict, what: str):
+    """A key of `known`, refused with the validator's own message (suggestion, valid keys)."""
     def check(value) -> str:
         if value not in known:
-            listed = ", ".join(f"{k} ({getattr(v, 'name', v)})" for k, v in known.items())
-            raise click.BadParameter(f"{what} inconnu « {value} ». Connus : {listed or 'aucun'}.")
+            message = unknown(what, value, known)
+            raise click.BadParameter(message[0].upper() + message[1:] + ".")
         return value
+    return check
+
+
+def _keys(known: dict, what: str):
+    """A comma-separated list of keys, at least one, each known."""
+    def check(value) -> tuple[str, ...]:
+        items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+        chosen = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+        if not chosen:
+            raise click.BadParameter(f"au moins un, parmi : {', '.join(known)}.")
+        return tuple(_key(known, what)(item) for item in chosen)
     return check
 
 
@@ -177,8 +173,12 @@ def _addresses(value) -> tuple[str, ...]:
 
 def _ask(value, check, prompt: str, param: str, **prompt_options):
     """An option's value checked, or a prompt that asks again until the answer is valid."""
-    if value is None or value == ():
-        return click.prompt(prompt, value_proc=check, **prompt_options)
+    while value is None or value == ():
+        answer = click.prompt(prompt, **prompt_options)
+        try:
+            return check(answer)
+        except click.BadParameter as exc:
+            click.echo(f"Erreur : {exc.message}", err=True)
     try:
         return check(value)
     except click.BadParameter as exc:
@@ -188,7 +188,7 @@ def _ask(value, check, prompt: str, param: str, **prompt_options):
 
 @click.command()
 @options.settings
-@click.option("--type", "kind", type=click.Choice(list(schema.CALL_TYPES)), help="Type of call.")
+@click.option("--type", "kind", help=f"Type of call: {', '.join(schema.CALL_TYPES)}.")
 @click.option("--partner", help="Partner key (content/partners.yaml).")
 @click.option("--title", help="Title of the call.")
 @click.option("--summary", help=f"One sentence, at most {schema.SUMMARY_MAX} characters.")
@@ -197,23 +197,29 @@ def _ask(value, check, prompt: str, param: str, **prompt_options):
 @click.option("--closes", help="Deadline, YYYY-MM-DDTHH:MM local time (none for an avis-information).")
 @click.option("--exports-to", "exports_to", multiple=True, help="Address receiving the answers (repeatable).")
 @click.option("--theme", "themes", multiple=True, help="Theme key (content/themes.yaml), repeatable.")
+@click.option("--audience", "audiences", multiple=True, help="Audience key (citoyen, pme...), repeatable.")
 @click.option("--form", help="Answer form (content/forms/<name>.yaml); default by type: consultation -> citoyen, others -> entreprise.")
 @click.option("--slug", help="Folder name under calls/ (default: derived from the title).")
-def new(settings_path, kind, partner, title, summary, published, opens, closes, exports_to, themes, form, slug):
-    """Write calls/<slug>/call.md, a new call that passes `calls check`; asks for what is missing."""
+def new(settings_path, kind, partner, title, summary, published, opens, closes, exports_to, themes, audiences,
+        form, slug):
+    """Write calls/<slug>/call.md, asking for what is missing; its texts to write fail `calls check`
+    until they are written."""
     settings = plugin_settings.load(settings_path)
     registries, _ = read_registries(settings["PATH"])
     folder_root = plugin_settings.calls_path(settings)
     tz_name = DEFAULT_TIMEZONE
     tz = zone(tz_name)
 
-    kind = kind or click.prompt("Type d'appel", type=click.Choice(list(schema.CALL_TYPES)))
-    partner = _ask(partner, _key(registries.partners, "Partenaire"),
+    kind = _ask(kind, _key(schema.CALL_TYPES, "type"), f"Type d'appel ({', '.join(schema.CALL_TYPES)})", "--type")
+    partner = _ask(partner, _key(registries.partners, "partner"),
                    f"Partenaire ({', '.join(registries.partners)})", "--partner")
     title = _ask(title, _text(TITLE_MAX, "Le titre"), "Titre", "--title")
     target = _free_folder(folder_root, slug or slugify(title))
     summary = _ask(summary, _text(schema.SUMMARY_MAX, "Le résumé"), "Résumé (une phrase)", "--summary")
-    themes = tuple(_key(registries.themes, "Thème")(t) for t in themes) if themes else ()
+    themes = _ask(themes, _keys(registries.themes, "theme"),
+                  f"Thèmes, séparés par des virgules ({', '.join(registries.themes)})", "--theme")
+    audiences = _ask(audiences, _keys(schema.AUDIENCES, "audience"),
+                     f"Publics visés, séparés par des virgules ({', '.join(schema.AUDIENCES)})", "--audience")
     published = _date(published) if published else dt.datetime.now(tz).date()
     opens = _ask(opens, _moment(tz, date_only_time=dt.time(0, 0)), "Ouverture des réponses (AAAA-MM-JJTHH:MM)",
                  "--opens", default=f"{published.isoformat()}T09:00")
@@ -230,16 +236,18 @@ def new(settings_path, kind, partner, title, summary, published, opens, closes, 
     path = os.path.join(target, "call.md")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(render_call(title=title, kind=kind, partner=partner, summary=summary, published=published,
-                                 opens=opens, closes=closes, timezone=tz_name, themes=themes, form=form,
-                                 exports_to=exports_to))
+                                 opens=opens, closes=closes, timezone=tz_name, themes=themes,
+                                 audiences=audiences, form=form, exports_to=exports_to))
     _, problems = read_call(path, registries)
-    if problems:
+    unexpected = [p for p in problems if schema.PLACEHOLDER not in p.message]
+    if unexpected:
         shutil.rmtree(target)
         raise click.ClickException("l'appel écrit ne passe pas la vérification (erreur de l'outil) :\n"
-                                   + "\n".join(map(str, problems)))
+                                   + "\n".join(map(str, unexpected)))
     click.echo(f"Appel créé : {relative(path)}\n"
-               f"Complétez le texte (sections ## …), déposez les documents dans {relative(target)}/, "
-               "puis vérifiez avec `calls check`.")
+               f"Écrivez le texte de l'appel à la place des {len(problems)} « [{schema.PLACEHOLDER} : …] » "
+               f"(`calls check` refuse l'appel tant qu'il en reste), déposez les documents dans "
+               f"{relative(target)}/, puis vérifiez avec `calls check`.")
 
 
 def _free_folder(folder_root: str, slug: str) -> str:

@@ -22,7 +22,7 @@ class Instant(click.ParamType):
         try:
             return parse_instant(value)
         except DateError as exc:
-            self.fail(f"{exc}; e.g. 2027-01-15T12:00 (heure de Paris) or 2027-01-15T12:00+01:00", param, ctx)
+            self.fail(f"{exc} ; avec un décalage : 2027-01-15T12:00+01:00", param, ctx)
 
 
 def settings(function):

@@ -1,8 +1,9 @@
 """`calls serve` (`make serve`): the whole platform on one machine, on its embedded defaults.
 
-Starts a real S3 server (SeaweedFS) and a mail sink (aiosmtpd) with their data under var/, builds
-the site, serves it, runs the form service, and rebuilds when calls/, content/ or theme/ change.
-One Ctrl-C stops everything.
+Starts a real S3 server (SeaweedFS) and a mail sink (aiosmtpd) with their data under var/, the call
+editor's local backend (decap-server, which writes this checkout's calls/), builds the site, serves
+it, runs the form service, and rebuilds when calls/, content/ or theme/ change. One Ctrl-C stops
+everything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 
 import click
 
+from callmodel import urls
+
 from . import local, options
 from .local import Instance
 from .site import build_site
@@ -27,6 +30,8 @@ SCHEDULE_SECONDS = 60
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Serves output/ like a static host, with its 404 page."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".yml": "text/yaml"}
 
     def log_message(self, format, *args):
         pass
@@ -51,24 +56,29 @@ def formservice_env(where: Instance) -> dict:
 
 
 def run(where: Instance, settings_path: str) -> None:
-    # The site's build reads its own and the form service's public addresses from these.
-    os.environ.update(SITE_URL=where.site_url, FORMSERVICE_URL=where.forms_url)
+    # The site's build reads its own and the form service's public addresses from these, and the
+    # editor's backend: /admin/ then writes this checkout.
+    os.environ.update(SITE_URL=where.site_url, FORMSERVICE_URL=where.forms_url,
+                      CALLS_EDITOR_LOCAL_BACKEND=where.editor_backend)
     busy = [p for p in where.ports if not local.port_is_free(p)]
     if busy:
         raise click.ClickException(
-            f"port{'s' if len(busy) > 1 else ''} {', '.join(map(str, busy))} already in use (another `make serve`?): "
-            f"stop it, or choose other ports, e.g. make serve PORT={where.port + 100} "
-            f"FORMS_PORT={where.forms_port + 100}")
+            f"port{'s' if len(busy) > 1 else ''} {', '.join(map(str, busy))} déjà utilisé{'s' if len(busy) > 1 else ''} "
+            f"(un autre `make serve` ?) : arrêtez-le, ou choisissez d'autres ports, par exemple "
+            f"make serve PORT={where.port + 100} FORMS_PORT={where.forms_port + 100}")
     where.save()
     stoppers = []
     try:
-        click.echo(f"Starting the S3 server (SeaweedFS), data in {where.var}/s3 ...")
+        click.echo(f"Démarrage du serveur S3 (SeaweedFS), données dans {where.var}/s3 ...")
         s3 = local.start_seaweedfs(os.path.join(where.var, "s3"), where.s3_base, **local.LOCAL_S3)
         stoppers.append(s3.stop)
         mail = local.start_mail_sink(os.path.join(where.var, "mail"), where.mail_port)
         stoppers.append(mail.stop)
+        editor = local.start_editor_backend(where.root, where.editor_port)
+        stoppers.append(editor.stop)
         if build_site(settings_path, where.output) != 0:
-            click.echo("The catalogue has errors (above): fix them, the site is rebuilt on save.", err=True)
+            click.echo("Le catalogue a des erreurs (ci-dessus) : corrigez-les, le site est reconstruit à "
+                       "chaque enregistrement.", err=True)
         forms = subprocess.Popen([sys.executable, "-m", "flask", "--app", "formservice:create_app", "run",
                                   "--host", "127.0.0.1", "--port", str(where.forms_port)], env=formservice_env(where))
         stoppers.append(functools.partial(stop_process, forms))
@@ -78,20 +88,21 @@ def run(where: Instance, settings_path: str) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         stoppers.append(server.shutdown)
         click.echo(f"""
-  Site             {where.site_url}/
-  Form service     {where.forms_url}/healthz
-  S3 (SeaweedFS)   {s3.endpoint}  bucket "{s3.bucket}", data in {where.var}/s3
-  Mail sink        smtp://127.0.0.1:{where.mail_port}  messages in {mail.directory}/new/
-  Rebuilds when calls/, content/ or theme/ change; runs `calls send-receipts` and
-  `calls send-exports` every minute, as cron would in production. Ctrl-C stops everything.
-  Other commands reach this instance with --instance {where.port}.
+  Site                    {where.site_url}/
+  Éditeur des appels      {where.site_url}/{urls.EDITOR}  (écrit dans {os.path.join(where.root, 'calls')}/)
+  Service de formulaires  {where.forms_url}/healthz
+  S3 (SeaweedFS)          {s3.endpoint}  bucket "{s3.bucket}", données dans {where.var}/s3
+  Courriels envoyés       smtp://127.0.0.1:{where.mail_port}  un fichier par message dans {mail.directory}/new/
+  Le site est reconstruit à chaque changement de calls/, content/ ou theme/ ; `calls send-receipts`
+  et `calls send-exports` tournent chaque minute, comme cron en production. Ctrl-C arrête tout.
+  Les autres commandes joignent cette instance avec --instance {where.port}.
 """)
         threading.Thread(target=run_schedule, args=(where,), daemon=True).start()
         watch_and_rebuild(where, settings_path)
     except KeyboardInterrupt:
         pass
     finally:
-        click.echo("Stopping...")
+        click.echo("Arrêt...")
         for stop in reversed(stoppers):
             stop()
 
@@ -101,9 +112,9 @@ def watch_and_rebuild(where: Instance, settings_path: str) -> None:
 
     folders = [os.path.join(where.root, name) for name in ("calls", "content", "theme")]
     for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=400):
-        click.echo(f"{len(changes)} change(s): rebuilding...")
+        click.echo(f"{len(changes)} changement{'s' if len(changes) > 1 else ''} : reconstruction...")
         if build_site(settings_path, where.output) != 0:
-            click.echo("Not published: fix the errors above (the previous site is still served).", err=True)
+            click.echo("Corrigez les erreurs ci-dessus : le site précédent reste servi.", err=True)
 
 
 def run_schedule(where: Instance) -> None:

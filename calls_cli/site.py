@@ -9,47 +9,52 @@ import click
 
 from generator import build as site_build
 from generator import history, settings as plugin_settings
-from generator.reader import InvalidCatalogue, read_catalogue, read_registries
+from generator.editor import EditorAssetsMissing
+from generator.reader import InvalidCatalogue, errors, read_catalogue, read_registries
 
 from . import options
 from .progress import Progress
 
 
-def problems_report(problems) -> str:
-    lines = [str(p) for p in problems]
-    count = len(problems)
-    lines.append(f"{count} error{'s' if count > 1 else ''} found: nothing was published.")
-    return "\n".join(lines)
+def problems_report(problems, outcome: str = "") -> str:
+    """Every problem, one per line, then how many: « 3 erreurs. » (and what it means for a build)."""
+    return "\n".join([*map(str, problems), f"{errors(len(problems)).capitalize()}{outcome}."])
 
 
 @click.command()
 @options.settings
 def check(settings_path):
-    """Validate calls/ and content/ without building: every error with its file, line and field."""
+    """Validate calls/ and content/ without building: every error, in French, with its file, line and field."""
     settings = plugin_settings.load(settings_path)
     catalogue = read_catalogue(settings["PATH"], plugin_settings.calls_path(settings),
-                               progress=Progress("Reading calls"))
+                               progress=Progress("Lecture des appels"))
     if catalogue.problems:
         click.echo(problems_report(catalogue.problems), err=True)
         sys.exit(1)
-    click.echo(f"{len(catalogue.calls)} calls, {len(catalogue.registries.partners)} partners, "
-               f"{len(catalogue.registries.themes)} themes, {len(catalogue.registries.forms)} forms: all valid.")
+    reg = catalogue.registries
+    click.echo(f"Aucune erreur : {plural(len(catalogue.calls), 'appel')}, {plural(len(reg.partners), 'partenaire')}, "
+               f"{plural(len(reg.themes), 'thème')}, {plural(len(reg.forms), 'formulaire')}.")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count > 1 else ''}"
 
 
 def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False) -> int:
-    """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
+    """Build (generator.build), saying what went wrong in words: 0 when the site is built."""
     started = time.monotonic()
     try:
         output = site_build.build_site(settings_path, output, now=now, search=search,
-                                       progress=None if quiet else Progress("Building"))
+                                       progress=None if quiet else Progress("Construction"))
     except InvalidCatalogue as exc:
-        click.echo(problems_report(exc.problems), err=True)
+        click.echo(problems_report(exc.problems, " : site non construit, la version précédente reste en place"),
+                   err=True)
         return 1
-    except site_build.SearchIndexFailed as exc:
+    except (site_build.SearchIndexFailed, EditorAssetsMissing) as exc:
         click.echo(str(exc), err=True)
         return 1
     if not quiet:
-        click.echo(f"Site built in {output} ({time.monotonic() - started:.1f} s).", err=True)
+        click.echo(f"Site construit dans {output} ({time.monotonic() - started:.1f} s).", err=True)
     return 0
 
 
@@ -59,7 +64,7 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 @options.now
 @click.option("--no-search", is_flag=True, help="Skip the search index (pagefind).")
 def build(settings_path, output, now, no_search):
-    """Build the site. An invalid catalogue publishes nothing: the previous output is left intact."""
+    """Build the site. An invalid catalogue stops the build: the previous output is left intact."""
     sys.exit(build_site(settings_path, output, now=now, search=not no_search))
 
 
@@ -67,13 +72,18 @@ def build(settings_path, output, now, no_search):
 @click.argument("base")
 @options.settings
 @options.now
-def diff(base, settings_path, now):
+@click.option("--preview", metavar="URL", default="", help="Address of the site built from this branch: linked "
+              "from the comment, with each call's page.")
+@click.option("--check", "with_check", is_flag=True, help="Validate the catalogue too: its errors, in French, lead "
+              "the comment (and there is no preview to link).")
+def diff(base, settings_path, now, preview, with_check):
     """Print, as Markdown, the calls added, amended, closed or removed since BASE (e.g. origin/main):
     the pull request comment of the preview workflow."""
     settings = plugin_settings.load(settings_path)
     registries, _ = read_registries(settings["PATH"])
+    problems = read_catalogue(settings["PATH"], plugin_settings.calls_path(settings)).problems if with_check else []
     try:
         changes = history.diff_calls(plugin_settings.calls_path(settings), base, registries=registries, now=now)
     except history.HistoryError as exc:
         raise click.ClickException(f"comparaison impossible avec {base} : {exc}") from exc
-    click.echo(history.diff_markdown(changes, base), nl=False)
+    click.echo(history.diff_markdown(changes, base, preview=preview.rstrip("/"), problems=problems), nl=False)

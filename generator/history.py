@@ -538,9 +538,18 @@ def _outline(version: Version, registries: Registries | None) -> tuple[str, ...]
 DIFF_MARKER = "<!-- calls-diff -->"
 
 
-def diff_markdown(diff: CallsDiff, base: str) -> str:
-    """The pull request comment: what this change publishes, in words staff and reviewers read."""
+def diff_markdown(diff: CallsDiff, base: str, *, preview: str = "", problems=()) -> str:
+    """The pull request comment: what this change publishes, in words staff and reviewers read,
+    with a link to its preview (`preview`, the address of the site built from the branch), or
+    every error `calls check` found (`problems`), in which case there is no preview."""
     lines = [DIFF_MARKER, f"### Appels concernés par cette demande (par rapport à `{base}`)", ""]
+    if problems:
+        count = len(problems)
+        lines += [f"**{count} erreur{'s' if count > 1 else ''} à corriger** : rien ne peut être publié, et l'aperçu "
+                  "n'est pas construit, tant qu'il en reste. Chaque ligne dit le fichier, la ligne, l'information "
+                  "et quoi faire :", "", "```", *map(str, problems), "```", ""]
+    elif preview:
+        lines += [f"**Aperçu du site avec cette demande : {preview}/**", ""]
     if not diff:
         lines.append("Aucun appel ajouté, modifié, clos ou retiré.")
     for label, calls in (("Nouveaux appels", diff.added), ("Appels modifiés", diff.amended),
@@ -549,8 +558,9 @@ def diff_markdown(diff: CallsDiff, base: str) -> str:
             continue
         lines += [f"#### {label} ({len(calls)})", ""]
         for call in calls:
-            lines.append(f"- **{call.title}** (`calls/{call.folder}/`)")
+            link = (f" – [aperçu]({urls.call_url(preview, os.path.basename(call.folder))})"
+                    if preview and not problems and calls is not diff.removed else "")
+            lines.append(f"- **{call.title}** (`calls/{call.folder}/`){link}")
             lines += [f"  - {change}" for change in call.changes]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-

@@ -7,11 +7,11 @@ fix a pull request in one go. Nothing here writes output.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import os
 import pickle
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -52,11 +52,16 @@ class Catalogue:
 
 
 class InvalidCatalogue(Exception):
-    """The catalogue has errors: nothing is published. Carries every problem found."""
+    """The catalogue has errors: the build stops before writing anything. Carries every problem found."""
 
     def __init__(self, problems):
         self.problems = problems
-        super().__init__(f"{len(problems)} error(s) in the catalogue:\n" + "\n".join(map(str, problems)))
+        super().__init__(f"{errors(len(problems))} dans le catalogue :\n" + "\n".join(map(str, problems)))
+
+
+def errors(count: int) -> str:
+    """« aucune erreur », « 1 erreur », « 3 erreurs »: the summary staff read after a check."""
+    return "aucune erreur" if not count else f"{count} erreur{'s' if count > 1 else ''}"
 
 
 def to_html(text: str) -> str:
@@ -66,29 +71,106 @@ def to_html(text: str) -> str:
     return cmarkgfm.github_flavored_markdown_to_html(text, options=CmarkOptions.CMARK_OPT_SMART)
 
 
+def _fold(word) -> str:
+    """A key as one compares it: lowercase, without accents, - for _ and spaces."""
+    text = unicodedata.normalize("NFKD", str(word).strip().lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[_\s]+", "-", text)
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from a to b: Damerau-Levenshtein (OSA)."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if previous2 is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def close_match(word, choices) -> str | None:
+    """The one choice `word` is a slip of: a typo or two (fewer for a short word), a case or accent
+    difference, or the choice cut short at a hyphen. None when that is not clear: a wrong
+    suggestion ("mairie-de-rivebelle" -> "eau-rivebelle") misleads more than none."""
+    folded = _fold(word)
+    if not folded:
+        return None
+    allowed = 1 if len(folded) <= 4 else 2 if len(folded) <= 10 else 3
+    scored = sorted((_distance(folded, _fold(c)), str(c)) for c in choices)
+    close = [c for d, c in scored if d <= allowed and d == scored[0][0]]
+    if len(close) == 1:
+        return close[0]
+    prefixed = [str(c) for c in choices if _fold(c).startswith(folded + "-") or folded.startswith(_fold(c) + "-")]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
 def suggest(word, choices) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    close = close_match(word, choices)
+    return f" (vouliez-vous dire « {close} » ?)" if close else ""
+
+
+# What an unknown value is, said in French: singular and plural (every one is masculine).
+NAMES = {
+    "type": ("type d'appel", "types possibles"),
+    "partner": ("partenaire", "partenaires possibles"),
+    "theme": ("thème", "thèmes possibles"),
+    "audience": ("public", "publics possibles"),
+    "form": ("formulaire", "formulaires possibles (content/forms/)"),
+    "field type": ("type de champ", "types possibles"),
+    "file format": ("format de fichier", "formats possibles"),
+    "digest": ("rythme d'envoi", "rythmes possibles"),
+}
+
+
+def listing(choices) -> str:
+    """The valid keys, each with its name when it has one (a partner's key says little)."""
+    items = [f"{k} ({v.name})" if isinstance(v, Partner) else str(k)
+             for k, v in (choices.items() if isinstance(choices, dict) else ((c, None) for c in choices))]
+    return ", ".join(items) or "aucun"
+
+
+def unknown(what: str, value, choices) -> str:
+    """An unknown value: a suggestion when it is close to one, and always the valid keys."""
+    name, plural = NAMES[what]
+    return f"{name} inconnu « {value} »{suggest(value, choices)} ; {plural} : {listing(choices)}"
 
 
 def _unknown(source: Source, path: tuple, what: str, value, choices) -> None:
-    source.error(path, f'unknown {what} "{value}"{suggest(value, choices)}')
+    source.error(path, unknown(what, value, choices))
+
+
+def _empty(value) -> bool:
+    """Nothing written: no value, an empty text or list, or a mapping of such (an editor's blank part)."""
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    return value is None or (isinstance(value, (str, list)) and not value)
 
 
 def _check_keys(source: Source, data: dict, keys: dict, path: tuple = ()) -> bool:
-    """Report unknown and missing keys; True when every required key is present."""
+    """Report unknown and missing keys; True when every required key is present. An optional key
+    left empty (as the editor writes a field it leaves blank) counts as absent."""
     ok = True
+    for key in [k for k, v in data.items() if k in keys and not keys[k].required and _empty(v)]:
+        del data[key]
     for key in data:
         if key not in keys:
-            source.error(path + (key,), f'unknown key "{key}"{suggest(key, keys)}')
+            hint = suggest(key, keys) or f" ; noms possibles : {', '.join(keys)}"
+            source.error(path + (key,), f"information inconnue « {key} »{hint}")
     for spec in keys.values():
-        if spec.required and (data.get(spec.name) is None or data.get(spec.name) == ""):
+        if spec.required and data.get(spec.name) in (None, ""):
+            what = f"{spec.label} : {schema.KINDS[spec.kind]}"
             if spec.name in data:
-                source.error(path + (spec.name,), f"{spec.name} is empty ({spec.kind} required)")
+                source.error(path + (spec.name,), f"information obligatoire laissée vide ({what})")
             else:
-                source.error(path, f"{spec.name} is required ({spec.kind})", missing=spec.name)
+                source.error(path, f"information obligatoire absente ({what})", missing=spec.name)
             ok = False
     return ok
+
+
+SHAPES = {dict: "des lignes indentées", list: "une liste", bool: "true ou false"}
 
 
 def _text(source: Source, data: dict, key: str, path: tuple = (), *, limit: int | None = None) -> str:
@@ -96,11 +178,12 @@ def _text(source: Source, data: dict, key: str, path: tuple = (), *, limit: int 
     if value is None:
         return ""
     if isinstance(value, (dict, list, bool)):
-        source.error(path + (key,), f"{key} must be a text, not {type(value).__name__}")
+        source.error(path + (key,), f"un texte est attendu, pas {SHAPES[type(value)]} ; un texte qui "
+                                    "commence par [ ou { ou qui vaut true, false, yes ou no s'écrit entre guillemets")
         return ""
     text = str(value).strip()
     if limit and len(text) > limit:
-        source.error(path + (key,), f"{key} is too long: {len(text)} characters, at most {limit}")
+        source.error(path + (key,), f"trop long : {len(text)} caractères, {limit} au plus")
     return text
 
 
@@ -109,11 +192,12 @@ def _list(source: Source, data: dict, key: str, path: tuple = ()) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        source.error(path + (key,), f"{key} must be a list (e.g. [a, b])")
+        source.error(path + (key,), "une liste est attendue, entre crochets : [a, b]")
         return []
     return value
 
 
+KEY_FORMAT = "« {key} » n'est pas une clé valide : minuscules sans accent, chiffres et tirets"
 
 
 def _url_ok(url, *, https_only=False) -> bool:
@@ -134,25 +218,27 @@ def read_registries(content_path: str) -> tuple[Registries, list[Problem]]:
         if isinstance(data, dict):
             for key, entry in data.items():
                 if not schema.SLUG_RE.match(str(key)):
-                    source.error((key,), f'"{key}" is not a valid key (lowercase letters, digits, hyphens)')
+                    source.error((key,), KEY_FORMAT.format(key=key))
                 if not isinstance(entry, dict):
-                    source.error((key,), "a partner is a mapping {name, url, description, logo}")
+                    source.error((key,), "un partenaire s'écrit « cle: » puis ses lignes name:, url:, description: "
+                                        "et logo: indentées")
                     continue
                 _check_keys(source, entry, schema.PARTNER_KEYS, (key,))
                 url = entry.get("url")
                 if url and not _url_ok(url):
-                    source.error((key, "url"), f'"{url}" is not an http(s) address')
+                    source.error((key, "url"), f"« {url} » n'est pas une adresse web (http:// ou https://)")
                 logo = entry.get("logo") or ""
                 if logo and not os.path.isfile(os.path.join(content_path, "partners", logo)):
-                    source.error((key, "logo"), f'file "content/partners/{logo}" not found')
+                    source.error((key, "logo"), f"fichier « content/partners/{logo} » introuvable")
                 registries.partners[str(key)] = Partner(
                     str(key), _text(source, entry, "name", (key,)), url or "",
                     _text(source, entry, "description", (key,)), logo)
         elif data is not None or not source.problems:
-            source.error((), "partners.yaml must be a mapping key: {name, url, description}")
+            source.error((), "partners.yaml s'écrit un partenaire après l'autre : « cle: » puis ses lignes "
+                             "name:, url:, description: indentées")
         problems += source.problems
     else:
-        problems.append(Problem(relative(path), 1, "", "file not found (the partner registry)"))
+        problems.append(Problem(relative(path), 1, "", "fichier introuvable (le registre des partenaires)"))
 
     path = os.path.join(content_path, "themes.yaml")
     if os.path.exists(path):
@@ -160,16 +246,16 @@ def read_registries(content_path: str) -> tuple[Registries, list[Problem]]:
         if isinstance(data, dict):
             for key, label in data.items():
                 if not schema.SLUG_RE.match(str(key)):
-                    source.error((key,), f'"{key}" is not a valid key (lowercase letters, digits, hyphens)')
+                    source.error((key,), KEY_FORMAT.format(key=key))
                 if not isinstance(label, str) or not label.strip():
-                    source.error((key,), "a theme is written key: label")
+                    source.error((key,), "un thème s'écrit « cle: Libellé »")
                     continue
                 registries.themes[str(key)] = label.strip()
         elif not source.problems:
-            source.error((), "themes.yaml must be a mapping key: label")
+            source.error((), "themes.yaml s'écrit une ligne « cle: Libellé » par thème")
         problems += source.problems
     else:
-        problems.append(Problem(relative(path), 1, "", "file not found (the theme registry)"))
+        problems.append(Problem(relative(path), 1, "", "fichier introuvable (le registre des thèmes)"))
 
     forms_path = os.path.join(content_path, "forms")
     if os.path.isdir(forms_path):
@@ -183,7 +269,7 @@ def read_registries(content_path: str) -> tuple[Registries, list[Problem]]:
                 title = _text(source, data, "title")
                 registries.forms[name.rsplit(".", 1)[0]] = (title, fields)
             elif not source.problems:
-                source.error((), "a form is a mapping {title, fields: [...]}")
+                source.error((), "un formulaire s'écrit title: puis la liste fields: de ses champs")
             problems += source.problems
     return registries, problems
 
@@ -191,57 +277,62 @@ def read_registries(content_path: str) -> tuple[Registries, list[Problem]]:
 def read_fields(source: Source, raw, path: tuple) -> tuple[FormField, ...]:
     """Validate a list of form fields; resolve defaults so that `api/calls.json` is explicit."""
     if not isinstance(raw, list) or not raw:
-        source.error(path, "fields must be a non-empty list of fields")
+        source.error(path, "la liste des champs est vide ou mal écrite : un champ par ligne, "
+                           "- {name: …, label: …, type: …}")
         return ()
     fields, names = [], set()
     for index, entry in enumerate(raw):
         where = path + (index,)
         if not isinstance(entry, dict):
-            source.error(where, "a field is a mapping {name, label, type, ...}")
+            source.error(where, "un champ s'écrit - {name: …, label: …, type: …}")
             continue
         if not _check_keys(source, entry, schema.FIELD_KEYS, where):
             continue
         name, kind = str(entry["name"]), str(entry["type"])
         if not schema.FIELD_NAME_RE.match(name):
-            source.error(where + ("name",), f'"{name}" is not a valid field name (lowercase letters, digits, _)')
+            source.error(where + ("name",), f"« {name} » n'est pas un nom technique valide : une lettre "
+                                            "minuscule puis minuscules, chiffres et _, sans accent")
         if name in names:
-            source.error(where + ("name",), f'field "{name}" is defined twice')
+            source.error(where + ("name",), f"le champ « {name} » est défini deux fois")
         names.add(name)
         if kind not in schema.FIELD_TYPES:
             _unknown(source, where + ("type",), "field type", kind, schema.FIELD_TYPES)
             continue
         required = entry.get("required", False)
         if not isinstance(required, bool):
-            source.error(where + ("required",), "required must be true or false")
+            source.error(where + ("required",), "required vaut true (obligatoire) ou false (facultatif)")
         choices = entry.get("choices")
         if kind in ("select", "multiselect"):
             if not isinstance(choices, list) or not choices or not all(isinstance(c, (str, int)) for c in choices):
-                source.error(where + ("choices",), f"a {kind} field needs choices: a list of texts")
+                source.error(where + ("choices",), f"un champ {kind} a besoin de choices: une liste de textes")
                 choices = []
         elif choices is not None:
-            source.error(where + ("choices",), f"choices only apply to select and multiselect fields, not {kind}")
+            source.error(where + ("choices",), f"choices ne vaut que pour les champs select et multiselect, "
+                                              f"pas pour {kind}")
         accept, max_size = entry.get("accept"), entry.get("max_size_mb")
         if kind == "file":
             accept = accept if accept is not None else list(schema.DEFAULT_ACCEPT)
             if not isinstance(accept, list) or not accept:
-                source.error(where + ("accept",), "accept must be a list of file extensions, e.g. [pdf, odt]")
+                source.error(where + ("accept",), "accept est une liste d'extensions de fichier, par exemple [pdf, odt]")
                 accept = []
             for ext in accept:
                 if str(ext).lower().lstrip(".") not in schema.FILE_FORMATS:
                     _unknown(source, where + ("accept",), "file format", ext, schema.FILE_FORMATS)
             accept = [str(ext).lower().lstrip(".") for ext in accept]
             max_size = max_size if max_size is not None else schema.DEFAULT_MAX_SIZE_MB
-            if isinstance(max_size, bool) or not isinstance(max_size, (int, float)) or not 0 < max_size <= schema.MAX_SIZE_MB_LIMIT:
-                source.error(where + ("max_size_mb",), f"max_size_mb must be a number between 0 and {schema.MAX_SIZE_MB_LIMIT}")
+            if isinstance(max_size, bool) or not isinstance(max_size, (int, float)) \
+                    or not 0 < max_size <= schema.FIELD_KEYS["max_size_mb"].limit:
+                source.error(where + ("max_size_mb",), f"max_size_mb est une taille en Mo, plus de 0 et "
+                                                      f"{schema.MAX_SIZE_MB_LIMIT} au plus")
                 max_size = schema.DEFAULT_MAX_SIZE_MB
         else:
             for key, value in (("accept", accept), ("max_size_mb", max_size)):
                 if value is not None:
-                    source.error(where + (key,), f"{key} only applies to file fields, not {kind}")
+                    source.error(where + (key,), f"{key} ne vaut que pour les champs file, pas pour {kind}")
             accept, max_size = [], None
         max_length = entry.get("max_length")
         if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0):
-            source.error(where + ("max_length",), "max_length must be a positive whole number")
+            source.error(where + ("max_length",), "max_length est un nombre entier de caractères, plus grand que 0")
             max_length = None
         bounds = _number_bounds(source, entry, kind, where)
         fields.append(FormField(
@@ -250,8 +341,8 @@ def read_fields(source: Source, raw, path: tuple) -> tuple[FormField, ...]:
             choices=tuple(str(c) for c in choices or ()), accept=tuple(accept), max_size_mb=max_size, **bounds))
     emails = [f for f in fields if f.type == "email"]
     if len(emails) != 1:
-        source.error(path, f"a form needs exactly one field of type email (the applicant's address, "
-                           f"where the receipt goes); found {len(emails)}")
+        source.error(path, f"un formulaire a exactement un champ de type email (l'adresse du candidat, "
+                           f"où part l'accusé de réception) ; celui-ci en a {len(emails)}")
     return tuple(fields)
 
 
@@ -260,18 +351,18 @@ def _number_bounds(source: Source, entry: dict, kind: str, where: tuple) -> dict
     given = {key: entry.get(key) for key in ("min", "max", "step") if entry.get(key) is not None}
     if kind != "number":
         for key in given:
-            source.error(where + (key,), f"{key} only applies to number fields, not {kind}")
+            source.error(where + (key,), f"{key} ne vaut que pour les champs number, pas pour {kind}")
         return {}
     for key, value in list(given.items()):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            source.error(where + (key,), f"{key} must be a number, e.g. 0 or 2.5")
+            source.error(where + (key,), f"{key} est un nombre, par exemple 0 ou 2.5")
             del given[key]
     bounds = {"min": given.get("min", schema.NUMBER_MIN), "max": given.get("max", schema.NUMBER_MAX),
               "step": given.get("step")}
     if bounds["min"] >= bounds["max"]:
-        source.error(where + ("max",), f"max ({bounds['max']}) must be greater than min ({bounds['min']})")
+        source.error(where + ("max",), f"max ({bounds['max']}) doit être plus grand que min ({bounds['min']})")
     if bounds["step"] is not None and bounds["step"] <= 0:
-        source.error(where + ("step",), "step must be a positive number, e.g. 1 for whole numbers")
+        source.error(where + ("step",), "step est un nombre plus grand que 0, par exemple 1 pour des nombres entiers")
     return bounds
 
 
@@ -294,19 +385,20 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
         text = handle.read()
     match = FRONT_MATTER_RE.match(text)
     if not match:
-        return None, [Problem(relative(path), 1, "", "a call starts with YAML front matter between two --- lines")]
+        return None, [Problem(relative(path), 1, "", "un appel commence par ses informations entre deux "
+                                                     "lignes --- (voir docs/publier-un-appel.md)")]
     source = Source(path, match.group(1), first_line=2)
     data = source.load()
     if data is None and not source.problems:
-        source.error((), "the front matter is empty")
+        source.error((), "aucune information entre les deux lignes ---")
     if data is not None and not isinstance(data, dict):
-        source.error((), "the front matter must be a mapping (key: value lines)")
+        source.error((), "les informations s'écrivent une par ligne, « clé: valeur »")
     if source.problems:
         return None, source.problems
 
     if not schema.SLUG_RE.match(slug):
-        source.problems.append(Problem(source.display, 1, "slug", f'folder name "{slug}" is not a valid slug '
-                                       f'(lowercase letters, digits and hyphens, e.g. capteurs-air-ecoles)'))
+        source.problems.append(Problem(source.display, 1, "slug", f"nom de dossier « {slug} » invalide : "
+                                       "minuscules sans accent, chiffres et tirets, par exemple capteurs-air-ecoles"))
     _check_keys(source, data, schema.CALL_KEYS)
 
     kind = str(data.get("type", ""))
@@ -316,8 +408,8 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     if partner and partner not in registries.partners:
         _unknown(source, ("partner",), "partner", partner, registries.partners)
 
-    summary = _text(source, data, "summary", limit=schema.SUMMARY_MAX)
-    title = _text(source, data, "title", limit=schema.TITLE_MAX)
+    summary = _text(source, data, "summary", limit=schema.CALL_KEYS["summary"].limit)
+    title = _text(source, data, "title", limit=schema.CALL_KEYS["title"].limit)
     themes = _keys(source, data, "themes", registries.themes, "theme")
     audiences = _keys(source, data, "audiences", schema.AUDIENCES, "audience")
 
@@ -337,13 +429,15 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     if data.get("closes") is not None:
         closes = _datetime(source, data, "closes", tz)
     elif kind in schema.CALL_TYPES and kind != "avis-information":
-        source.error((), "closes is required (date-time, e.g. 2027-01-15T12:00)", missing="closes")
+        source.error((), "date limite de réponse absente : un appel qui attend des réponses en a une "
+                         "(date et heure, par exemple 2027-01-15T12:00)", missing="closes")
     if data.get("questions_until") is not None:
         questions_until = _datetime(source, data, "questions_until", tz)
     if opens and closes and closes <= opens:
-        source.error(("closes",), f"closes ({data['closes']}) is before opens ({data.get('opens') or published})")
+        source.error(("closes",), CLOSES_BEFORE_OPENS.format(closes=data["closes"], opens=data.get("opens") or published))
     if questions_until and closes and questions_until > closes:
-        source.error(("questions_until",), "questions_until is after closes")
+        source.error(("questions_until",), QUESTIONS_AFTER_CLOSES.format(questions_until=data["questions_until"],
+                                                                         closes=data["closes"]))
 
     submission = _submission(source, data, kind, registries)
     documents = _documents(source, data, folder)
@@ -360,8 +454,11 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
         line = 1 + text[:match.end()].count("\n") + next(
             (n for n, raw in enumerate(body_text.splitlines()) if re.match(r"#\s", raw)), 0)
         source.problems.append(Problem(source.display, line, "body",
-                                       "a level-1 heading (# ...) in the text: the title is the page's only h1, "
-                                       "start sections with ##"))
+                                       "titre de niveau 1 (# …) dans le texte : le titre de l'appel est le seul "
+                                       "de la page ; commencez les parties par ##"))
+    if not re.sub(r"(?m)^#{1,6}\s.*$", "", body_text).strip():
+        source.problems.append(Problem(source.display, 1 + text[:match.end()].count("\n"), "body", EMPTY_BODY))
+    source.problems += placeholders(source.display, text, match.end())
     if source.problems:
         return None, source.problems
     return Call(
@@ -371,6 +468,32 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
         audiences=audiences, questions_until=questions_until, budget=_text(source, data, "budget"),
         submission=submission, documents=documents, questions=questions, amendments=amendments,
         body=body, folder=folder), []
+
+
+# The order of a call's dates; the call editor (generator.editor) checks it with the same words.
+CLOSES_BEFORE_OPENS = "la date limite ({closes}) doit suivre l'ouverture des réponses ({opens})"
+QUESTIONS_AFTER_CLOSES = ("la date limite des questions ({questions_until}) doit précéder la date limite de "
+                          "réponse ({closes})")
+EMPTY_BODY = ("le texte de l'appel est vide : présentez le contexte, ce qui est recherché, l'éligibilité, "
+              "les critères de sélection et le calendrier, après la seconde ligne ---")
+PLACEHOLDER_RE = re.compile(r"\[?\s*" + re.escape(schema.PLACEHOLDER) + r"[^\]\n]{0,80}\]?", re.I)
+
+
+def placeholders(display: str, text: str, body_offset: int) -> list[Problem]:
+    """Every text `calls new` left for staff to write (schema.PLACEHOLDER), with its line: a call
+    that still holds one is not finished, so it cannot be published."""
+    if schema.PLACEHOLDER.casefold() not in text.casefold():
+        return []
+    found, key, body_line = [], "", text[:body_offset].count("\n") + 1
+    for number, line in enumerate(text.splitlines(), 1):
+        in_body = number >= body_line
+        top = re.match(r"([A-Za-z_]+):", line)
+        if top and not in_body:
+            key = top.group(1)
+        for match in PLACEHOLDER_RE.finditer(line):
+            found.append(Problem(display, number, "body" if in_body else key,
+                                 f"texte à compléter : « {match.group().strip()} » ; remplacez-le par votre texte"))
+    return found
 
 
 def _keys(source, data, key, known, what) -> tuple[str, ...]:
@@ -404,7 +527,7 @@ def _datetime(source, data, key, tz, **options):
 def _dated_entries(source, data, key, keys):
     for index, entry in enumerate(_list(source, data, key)):
         if not isinstance(entry, dict):
-            source.error((key, index), f"each entry of {key} is a mapping {{{', '.join(keys)}}}")
+            source.error((key, index), f"chaque entrée de {key} s'écrit - {{{', '.join(f'{k}: …' for k in keys)}}}")
             continue
         if _check_keys(source, entry, keys, (key, index)):
             day = _date(source, entry, "date", (key, index))
@@ -417,17 +540,18 @@ def _documents(source, data, folder) -> tuple[Document, ...]:
     for index, entry in enumerate(_list(source, data, "documents")):
         where = ("documents", index)
         if not isinstance(entry, dict):
-            source.error(where, "a document is written {title: ..., file: ...}")
+            source.error(where, "un document s'écrit - {title: …, file: …}")
             continue
         if not _check_keys(source, entry, schema.DOCUMENT_KEYS, where):
             continue
         name = str(entry["file"])
         if "/" in name or "\\" in name or name.startswith(".") or name == "call.md":
-            source.error(where + ("file",), f'"{name}" must be the name of a file in the call\'s folder')
+            source.error(where + ("file",), f"« {name} » doit être le nom d'un fichier du dossier de l'appel, sans /")
             continue
         path = os.path.join(folder, name)
         if not os.path.isfile(path):
-            source.error(where + ("file",), f'document file "{name}" not found in {relative(folder)}/')
+            source.error(where + ("file",), f"fichier « {name} » introuvable dans {relative(folder)}/ : déposez-le "
+                                            "dans le dossier de l'appel, sous ce nom exact")
             continue
         documents.append(Document(_text(source, entry, "title", where), name, os.path.getsize(path),
                                   name.rsplit(".", 1)[-1].lower() if "." in name else ""))
@@ -438,28 +562,32 @@ def _submission(source, data, kind, registries) -> SubmissionSpec | None:
     raw = data.get("submission")
     if raw is None:
         if kind in schema.CALL_TYPES and schema.CALL_TYPES[kind].answerable:
-            source.error((), "submission is required: a form (form: or fields:) with exports_to, "
-                             "or external_url for a procurement", missing="submission")
+            source.error((), "comment répondre ? Un appel qui attend des réponses a une partie submission : "
+                             "un formulaire (form: ou fields:) et ses destinataires (exports_to:), ou le lien "
+                             "de la plateforme des marchés publics (external_url:)", missing="submission")
         return None
     if kind == "avis-information":
-        source.error(("submission",), "an information notice (avis-information) takes no answers: remove submission")
+        source.error(("submission",), "un avis d'information n'attend pas de réponse : retirez submission")
         return None
     if not isinstance(raw, dict):
-        source.error(("submission",), "submission is a mapping {form, exports_to} or {external_url}")
+        source.error(("submission",), "submission s'écrit avec des lignes indentées : form: et exports_to:, "
+                                      "ou external_url:")
         return None
     where = ("submission",)
     _check_keys(source, raw, schema.SUBMISSION_KEYS, where)
     external = raw.get("external_url")
     if external is not None:
         if not _url_ok(external, https_only=True):
-            source.error(where + ("external_url",), f'"{external}" is not an https address')
+            source.error(where + ("external_url",), f"« {external} » n'est pas une adresse https://")
         for key in ("form", "fields", "exports_to", "digest"):
             if key in raw:
-                source.error(where + (key,), f"{key} does not apply with external_url (answers go to the tender platform)")
+                source.error(where + (key,), f"{key} ne s'applique pas avec external_url (les réponses vont sur la "
+                                            "plateforme des marchés)")
         return SubmissionSpec(external_url=str(external))
     form_name, fields = "", ()
     if "form" in raw and "fields" in raw:
-        source.error(where + ("fields",), "write either form: (a shared form) or fields: (inline), not both")
+        source.error(where + ("fields",), "écrivez form: (un formulaire commun) ou fields: (des champs propres "
+                                          "à l'appel), pas les deux")
     elif "form" in raw:
         form_name = str(raw["form"])
         if form_name not in registries.forms:
@@ -469,14 +597,15 @@ def _submission(source, data, kind, registries) -> SubmissionSpec | None:
     elif "fields" in raw:
         fields = read_fields(source, raw["fields"], where + ("fields",))
     else:
-        source.error(where, "submission needs form: (content/forms/<name>.yaml), fields: or external_url:")
+        source.error(where, "un appel ouvert aux réponses dit comment répondre : form: (un formulaire de "
+                           "content/forms/), fields: ou external_url:")
     exports_to = _list(source, raw, "exports_to", where)
     if not exports_to:
-        source.error(where, "exports_to is required: who receives the answers (list of e-mail addresses)",
-                     missing="exports_to")
+        source.error(where, "destinataires des réponses absents : exports_to, une liste d'adresses "
+                            "électroniques", missing="exports_to")
     for index, address in enumerate(exports_to):
         if not is_address(address):
-            source.error(where + ("exports_to", index), f'"{address}" is not a valid e-mail address')
+            source.error(where + ("exports_to", index), f"« {address} » n'est pas une adresse électronique valide")
     digest = raw.get("digest") or ""
     if digest and digest not in schema.DIGESTS:
         _unknown(source, where + ("digest",), "digest", digest, schema.DIGESTS)
@@ -562,7 +691,8 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
         slug = os.path.basename(os.path.dirname(path))
         if slug in by_slug:
             problems.append(Problem(relative(path), 1, "slug",
-                                    f'duplicate slug "{slug}": also used by {relative(by_slug[slug])}'))
+                                    f"l'adresse « {slug} » sert déjà à {relative(by_slug[slug])} : renommez "
+                                    "l'un des deux dossiers"))
         else:
             by_slug[slug] = path
             if call:

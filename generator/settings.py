@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "CALLS_PATH": "calls",
@@ -13,6 +14,9 @@ DEFAULTS = {
     "CALLS_CACHE_PATH": ".cache/calls.pickle",
     "CALLS_HISTORY": True,
     "CALLS_PRIVATE_PATH": None,
+    "CALLS_EDITOR_BACKEND": {"name": "github", "repo": "rivebelle/appels-innovation", "branch": "main"},
+    "CALLS_EDITOR_LOCAL_BACKEND": "",
+    "CALLS_EDITOR_ASSETS": "",
     "FORMSERVICE_URL": "http://127.0.0.1:5000",
     "SITE_ABSOLUTE_URL": "http://127.0.0.1:8000",
     "OCDS_OCID_PREFIX": "ocds-rvbl00",
@@ -34,6 +38,14 @@ def private_path(settings: dict) -> str:
     """The folder of what the build writes but never publishes (the recipients of each call's
     answers): CALLS_PRIVATE_PATH, by default the output folder's name followed by `-private`."""
     return settings.get("CALLS_PRIVATE_PATH") or settings["OUTPUT_PATH"].rstrip("/") + "-private"
+
+
+def site_path(settings: dict) -> str:
+    """The path the site lives under, from its address (https://host/apercus/12 -> /apercus/12):
+    pages link root-relative, so a site built for a sub-path (a pull request's preview) works there."""
+    if settings.get("SITE_PATH") is not None:
+        return settings["SITE_PATH"].rstrip("/")
+    return urlsplit(settings.get("SITE_ABSOLUTE_URL") or DEFAULTS["SITE_ABSOLUTE_URL"]).path.rstrip("/")
 
 
 def load(path: str, **override) -> dict:

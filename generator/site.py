@@ -21,9 +21,9 @@ from callmodel.dates import parse_instant, utc_now
 from callmodel.schema import AUDIENCES, CALL_TYPES, STATUSES, Call
 from callmodel.status import status_data
 
-from . import history, opendata
+from . import editor, history, opendata
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
-from .settings import calls_path, options, private_path
+from .settings import calls_path, options, private_path, site_path
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class CallsGenerator(Generator):
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
-        self.base = self.settings.get("SITE_PATH", "").rstrip("/")
+        self.base = site_path(self.settings)
         self.build = build_info(calls_folder)
         found = history.read_history(calls_folder, self.catalogue.registries) if self.options["CALLS_HISTORY"] else None
         if found and not found.available:
@@ -210,10 +210,23 @@ class CallsGenerator(Generator):
         self.write(urls.OCDS_JSON, opendata.ocds_package(
             calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
             prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
+        self.write_editor()
         pages = [p.url for p in self.context.get("pages", [])]
         html = [p for p in self.written if p.endswith("/") or p == ""] + pages
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
+
+    def write_editor(self) -> None:
+        """The call editor at /admin/ (generator.editor): its configuration from the call model and
+        the registries, its page, and Decap CMS's files."""
+        config = editor.editor_config(
+            self.catalogue.registries, calls_folder=os.path.relpath(calls_path(self.settings), os.path.dirname(self.path)),
+            backend=self.options["CALLS_EDITOR_BACKEND"], local_backend=self.options["CALLS_EDITOR_LOCAL_BACKEND"],
+            site_url=self.site, logo=f"{self.base}/{self.settings['THEME_STATIC_DIR']}/favicon.svg")
+        self.write(f"{urls.EDITOR}config.yml", editor.config_yaml(config))
+        self.render("admin", f"{urls.EDITOR}index.html", labels=editor.preview_labels(self.catalogue.registries))
+        editor.copy_assets(self.options["CALLS_EDITOR_ASSETS"] or editor.DEFAULT_ASSETS,
+                           os.path.join(self.output_path, urls.EDITOR))
 
     def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None):
         """A paginated listing: never every call on one page. Cards are rendered once per call
@@ -259,5 +272,5 @@ def get_generators(pelican):
 
 def theme_globals(generator):
     """Every generator's templates (Pelican's pages too) know where the site and its assets live."""
-    base = generator.settings.get("SITE_PATH", "").rstrip("/")
+    base = site_path(generator.settings)
     generator.env.globals.update(SITE=base, STATIC=f"{base}/{generator.settings['THEME_STATIC_DIR']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -38,7 +39,7 @@ Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Loader.co
 
 @dataclass(frozen=True)
 class Problem:
-    """One error in a source file, printed like a compiler: `file:line: field: message`."""
+    """One error in a source file, printed like a compiler, in French: `file:line: champ : message`."""
 
     file: str
     line: int
@@ -47,7 +48,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return f"{where}: {self.field} : {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class Source:
@@ -67,15 +68,14 @@ class Source:
         try:
             data = loader.get_single_data()
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = self.first_line + (mark.line if mark else 0)
-            reason = getattr(exc, "problem", None) or str(exc)
-            self.problems.append(Problem(self.display, line, "", f"invalid YAML: {reason}"))
+            line, message = explain_syntax_error(exc, self.text)
+            self.problems.append(Problem(self.display, self.first_line + line, "", message))
             return None
         finally:
             loader.dispose()
         for line, key in loader.duplicates:
-            self.problems.append(Problem(self.display, self.first_line + line, key, "this key is written twice"))
+            self.problems.append(Problem(self.display, self.first_line + line, key,
+                                         "cette information est écrite deux fois : gardez-en une"))
         return data
 
     def error(self, field_path: tuple, message: str, *, missing: str = "") -> None:
@@ -105,6 +105,69 @@ class Source:
             else:
                 break
         return self.first_line + line
+
+
+def explain_syntax_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """The 0-based line to fix and what to do there, in plain French, for a YAML syntax error.
+
+    Staff write YAML by hand: the usual mistakes are a colon or a leading special character in a
+    text without quotes, an unclosed bracket or quote, and a shifted indentation."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    context = str(getattr(exc, "context", None) or "")
+    mark, start = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    lines = text.splitlines()
+    at = mark.line if mark else 0
+    line = lines[at] if at < len(lines) else ""
+    opened = start.line if start else at
+    if "mapping values are not allowed" in problem:
+        if ": " in line[:mark.column] or line[:mark.column].rstrip().endswith(":"):
+            return at, ("un « : » suivi d'un espace dans un texte sans guillemets ; mettez tout le texte "
+                        f"entre guillemets droits : {quoted(line)}")
+        return at, INDENTATION
+    if "tab" in problem:
+        return at, "une tabulation sert d'indentation : remplacez-la par des espaces"
+    if "cannot start any token" in problem or "alias" in context or "block scalar" in context \
+            or "could not determine a constructor" in problem:
+        first = line.split(":", 1)[1].strip()[:1] if ":" in line else line.strip()[:1]
+        return at, f"un texte qui commence par « {first} » s'écrit entre guillemets droits : {quoted(line)}"
+    if "flow sequence" in context:
+        return opened, ("crochet « [ » mal refermé : une liste s'écrit sur une ligne, [a, b] ; un élément "
+                        "qui contient une virgule, un « : » ou un crochet s'écrit entre guillemets")
+    if "flow mapping" in context:
+        return opened, ("accolades « { … } » mal refermées : entre accolades, un texte qui contient « : », "
+                        "une virgule ou une accolade s'écrit entre guillemets, par exemple "
+                        '{title: "Annexe : plan", file: annexe.pdf}')
+    if "quoted scalar" in context:
+        return opened, ("guillemet ouvert et jamais refermé : refermez le texte par le même guillemet, "
+                        "sur la même information")
+    if "simple key" in context:
+        return opened, ("ligne sans « : » : chaque information s'écrit « clé: valeur » ; un texte sur "
+                        "plusieurs lignes s'écrit entre guillemets")
+    quote = re.match(r"""^\s*(?:- )?[\w-]+:\s*(['"])""", line)
+    if "expected key" in problem and quote and quote.group(1) == "'":
+        return at, ("apostrophe dans un texte entre apostrophes : doublez-la ('l''air'), ou écrivez le "
+                    "texte entre guillemets droits doubles (\"l'air\")")
+    if "expected key" in problem and quote:
+        return at, ("texte après le guillemet fermant : tout le texte s'écrit entre les guillemets ; un "
+                    "guillemet à l'intérieur s'écrit \\\"")
+    if "expected key" in problem or "block end" in problem or "indicator" in problem:
+        return at, INDENTATION
+    return at, (f"syntaxe YAML invalide ({problem}) : souvent un « : » ou un « # » dans un texte sans "
+                "guillemets, ou une indentation décalée ; mettez le texte entre guillemets droits")
+
+
+INDENTATION = ("indentation décalée : les informations de même niveau commencent à la même colonne, "
+               "avec des espaces (jamais de tabulation)")
+
+
+def quoted(line: str) -> str:
+    """How to write `line` with its value between double quotes: « key: "value" »."""
+    key, _, value = line.partition(":")
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'« {key.strip()}: "{escaped}" »'
 
 
 def relative(path: str) -> str:

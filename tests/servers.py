@@ -1,4 +1,5 @@
-"""Real servers for the tests: SeaweedFS (S3), aiosmtpd (SMTP) and a static HTTP server.
+"""Real servers for the tests: SeaweedFS (S3), aiosmtpd (SMTP), a static HTTP server, and the whole
+local platform as `make serve` runs it.
 
 One definition, used by every suite's fixtures; nothing here is a fake.
 """
@@ -11,9 +12,14 @@ import email.policy
 import functools
 import http.server
 import os
+import random
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 
 from aiosmtpd.controller import Controller
 
@@ -107,3 +113,71 @@ def static_site(directory: str, port: int = 0):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_instance(root: str) -> embedded.Instance:
+    """An instance of `calls serve` whose ports (site, forms, S3, mail, editor) are all free."""
+    for _ in range(200):
+        port = random.randrange(20000, 40000, 10)
+        where = embedded.Instance(port, embedded.free_port(), root)
+        if all(embedded.port_is_free(p) for p in where.ports):
+            return where
+    raise RuntimeError("no free ports for a local instance")
+
+
+class Platform:
+    """A running `calls serve`: its instance (ports, folders) and everything it printed."""
+
+    def __init__(self, where: embedded.Instance, process: subprocess.Popen, log: str):
+        self.where, self.process, self.log = where, process, log
+
+    def output(self) -> str:
+        with open(self.log, encoding="utf-8") as handle:
+            return handle.read()
+
+    def wait_for_page(self, path: str, text: str, timeout: float = 180) -> str:
+        """The page at `path` once it holds `text` (the site is rebuilt after a change)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.where.site_url}/{path}", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+                if text in page:
+                    return page
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} never showed {text!r}:\n{self.output()[-3000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> list[str]:
+        """Ctrl-C, as a person stops `make serve`: SIGINT to its process group. Returns the
+        processes still alive in that group afterwards (none, when everything stopped)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        self.process.wait(60)
+        time.sleep(0.5)
+        left = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-g", str(self.process.pid)],
+                              capture_output=True, text=True).stdout
+        return [line for line in left.splitlines() if line.split()[1:2] != ["Z"]]
+
+
+@contextlib.contextmanager
+def local_platform(settings_path: str, log: str):
+    """`calls serve` for the catalogue of `settings_path`, on free ports, in its own process group."""
+    where = free_instance(os.path.dirname(settings_path))
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "calls"), "serve", "--settings", settings_path,
+             "--port", str(where.port), "--forms-port", str(where.forms_port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    platform = Platform(where, process, log)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C" not in platform.output():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"calls serve did not start:\n{platform.output()}")
+            time.sleep(0.2)
+        yield platform
+    finally:
+        if process.poll() is None:
+            platform.stop()

@@ -35,7 +35,7 @@ def test_explicit_offset_is_converted_to_the_call_zone():
 
 
 def test_skipped_local_time_is_refused():
-    with pytest.raises(DateError, match="does not exist in Europe/Paris"):
+    with pytest.raises(DateError, match="n.existe pas dans le fuseau Europe/Paris"):
         parse_datetime("2027-03-28T02:30", PARIS)
 
 

@@ -246,3 +246,31 @@ def test_calls_diff_with_an_unknown_base_fails_clearly(repo):
     result = CliRunner().invoke(main, ["diff", "nulle-part", "--settings", str(site / "settings.py")])
     assert result.exit_code == 1
     assert "comparaison impossible avec nulle-part" in result.output
+
+
+def test_calls_diff_links_the_preview_of_each_call(repo):
+    site, _ = repo
+    git(site, "checkout", "-q", "-b", "demande")
+    edit(site / "calls" / "capteurs-air-ecoles" / "call.md", "closes: 2027-01-31T12:00", "closes: 2027-02-15T12:00")
+    commit(site, "Une demande de fusion", "2026-12-09T10:00:00+01:00")
+    preview = "https://rivebelle.github.io/appels/apercus/12"
+    result = CliRunner().invoke(main, ["diff", "main", "--settings", str(site / "settings.py"), "--now", NOW,
+                                       "--check", "--preview", preview + "/"])
+    assert result.exit_code == 0, result.output
+    assert f"**Aperçu du site avec cette demande : {preview}/**" in result.output
+    assert f"(`calls/capteurs-air-ecoles/`) – [aperçu]({preview}/appels/capteurs-air-ecoles/)" in result.output
+
+
+def test_calls_diff_leads_with_the_errors_to_fix_in_french(repo, monkeypatch):
+    site, _ = repo
+    monkeypatch.chdir(site)  # as in the workflow: paths are relative to the checkout
+    git(site, "checkout", "-q", "-b", "demande")
+    edit(site / "calls" / "capteurs-air-ecoles" / "call.md", "closes: 2027-01-31T12:00", 'closes: "2027-02-30T12:00"')
+    commit(site, "Une demande de fusion", "2026-12-09T10:00:00+01:00")
+    result = CliRunner().invoke(main, ["diff", "main", "--settings", str(site / "settings.py"), "--now", NOW,
+                                       "--check", "--preview", "https://rivebelle.github.io/appels/apercus/12"])
+    assert result.exit_code == 0, result.output
+    assert "**1 erreur à corriger** : rien ne peut être publié" in result.output
+    assert re.search(r"```\ncalls/capteurs-air-ecoles/call\.md:\d+: closes : la date « 2027-02-30T12:00 » "
+                     r"n'existe pas\n```", result.output)
+    assert "Aperçu du site" not in result.output and "[aperçu]" not in result.output

@@ -15,7 +15,7 @@ import referencing
 
 from calls_cli.site import build_site
 
-from .conftest import FIXTURE, ROOT
+from .conftest import FIXTURE, FIXTURE_NOW, ROOT
 
 SITE = "https://appels.example.org"
 FORMS = "https://reponses.example.org"
@@ -256,3 +256,22 @@ def test_rebuild_reads_changes_through_the_cache(catalogue_copy, tmp_path):
     data = json.loads((tmp_path / "out/api/calls.json").read_text())
     fields = next(c for c in data["calls"] if c["slug"] == "capteurs-air")["fields"]
     assert fields[1]["label"] == "Numéro SIRET"
+
+
+def test_a_site_built_for_a_sub_path_links_within_it(catalogue_copy, tmp_path):
+    """A pull request's preview lives under a path (https://owner.github.io/repo/apercus/12/):
+    every link, script and stylesheet of every page, and the editor, stays under it."""
+    settings = catalogue_copy / "settings.py"
+    settings.write_text(settings.read_text() + "SITE_ABSOLUTE_URL = 'https://rivebelle.github.io/appels/apercus/12'\n")
+    output = tmp_path / "output"
+    assert build_site(str(settings), str(output), now=FIXTURE_NOW, quiet=True) == 0
+    prefix = "/appels/apercus/12/"
+    for folder, _, files in os.walk(output):
+        for name in files:
+            if name.endswith(".html"):
+                html = read(str(output), os.path.join(folder, name))
+                for url in re.findall(r'(?:src|href|action|data-pagefind)="(/[^"]*)"', html):
+                    assert url.startswith(prefix), (name, url)
+    page = read(str(output), "appels/capteurs-air/index.html")
+    assert f'href="{prefix}theme/css/main.css"' in page
+    assert "https://rivebelle.github.io/appels/apercus/12/appels/capteurs-air/" in read(str(output), "sitemap.xml")

@@ -103,7 +103,7 @@ def test_a_draft_needs_an_address_to_send_its_link_to(answering, smtp):
     assert "Pour recevoir le lien qui permet de reprendre votre réponse" in html.unescape(refused.text)
 
 
-def test_correct_then_withdraw_an_answer_and_what_the_export_holds(answering, client, smtp, s3):
+def test_correct_then_withdraw_an_answer_and_what_the_export_holds(answering, client, smtp, s3, tmp_path):
     person = answering()
     first = person.send(company_answers(email="corrige@airpur.example", raison_sociale="Avant SAS"))
     [receipt_mail] = smtp.to("corrige@airpur.example")
@@ -142,7 +142,7 @@ def test_correct_then_withdraw_an_answer_and_what_the_export_holds(answering, cl
     assert after.status_code == 200 and "Cette réponse a été retirée" in html.unescape(after.text)
     assert client.get(links["retirer"]).status_code == 200
 
-    export = build_export(storage.S3Storage(s3.bucket), call, str(person.client.application.instance_path) + "-x")
+    export = build_export(storage.S3Storage(s3.bucket), call, str(tmp_path))
     book = openpyxl.load_workbook(export.xlsx)
     numbers = [r[0] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert versions[0].number not in numbers

@@ -79,7 +79,7 @@ def app(make_app, catalogue_path, tmp_path, slug):
     return make_app(CATALOGUE=path, MAX_TOTAL_MB=0.05)
 
 
-def test_random_and_hostile_answers(app, slug, s3):
+def test_random_and_hostile_answers(app, slug, s3, tmp_path):
     store = storage.S3Storage(s3.bucket)
     outcomes = {}
 
@@ -101,5 +101,5 @@ def test_random_and_hostile_answers(app, slug, s3):
     assert outcomes.get(303) and outcomes.get(422), outcomes  # both paths were explored
     stored = list(submission.iter_submissions(store, slug))
     call = services(app).catalogue.get(slug)
-    export = build_export(store, call, str(app.instance_path) + "-export", basename="export")
+    export = build_export(store, call, str(tmp_path), basename="export")
     assert export.count == len(stored) == outcomes[303]
