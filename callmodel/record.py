@@ -69,7 +69,8 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
         "digest": None,
         "documents": [{"title": d.title, "url": urls.call_url(site, call.slug) + d.file, "format": d.format,
                        "size": d.size} for d in call.documents],
-        "questions": [{"date": iso(q.date), "question": q.question, "answer": q.answer} for q in call.questions],
+        "questions": [{"id": q.id or None, "date": iso(q.date), "question": q.question, "answer": q.answer}
+                      for q in call.questions],
         "amendments": [{"date": iso(a.date), "summary": a.summary} for a in call.amendments],
         "version": call.version,
         "history": history_data(call.history),
@@ -83,11 +84,15 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
     return record
 
 
-def catalogue_json(calls, *, site: str, forms: str, now: dt.datetime, build: dict) -> str:
-    """The whole file: when it was generated, from which commit, and every call."""
+def catalogue_json(calls, *, site: str, forms: str, now: dt.datetime, build: dict, themes: dict | None = None,
+                   partners: dict | None = None) -> str:
+    """The whole file: when it was generated, from which commit, the labels of the theme and
+    partner keys the calls use, and every call."""
+    calls = list(calls)
     records = [to_record(c, site=site, forms=forms, now=now) for c in calls]
-    return json.dumps({"generated": iso(now), "build": build, "calls": records},
-                      ensure_ascii=False, separators=(",", ":"))
+    partners = partners if partners is not None else {c.partner: c.partner_name for c in calls}
+    return json.dumps({"generated": iso(now), "build": build, "themes": themes or {}, "partners": partners,
+                       "calls": records}, ensure_ascii=False, separators=(",", ":"))
 
 
 def _moment(value: str | None) -> dt.datetime | None:
@@ -96,9 +101,10 @@ def _moment(value: str | None) -> dt.datetime | None:
 
 def recipients_json(calls, *, build: dict) -> str:
     """The private part of the catalogue: who receives each call's answers."""
-    return json.dumps({"build": build, "calls": {c.slug: {"exports_to": list(c.exports_to)}
-                                                 for c in calls if c.exports_to}},
-                      ensure_ascii=False, indent=1)
+    return json.dumps({"build": build, "calls": {
+        c.slug: {"exports_to": list(c.exports_to), "questions_to": list(c.submission.questions_to)}
+        for c in calls if c.exports_to or (c.submission and c.submission.questions_to)}},
+        ensure_ascii=False, indent=1)
 
 
 def from_record(record: dict, private: dict | None = None) -> Call:
@@ -110,6 +116,7 @@ def from_record(record: dict, private: dict | None = None) -> Call:
     elif record.get("submit_url"):
         submission = SubmissionSpec(form=record.get("form") or "", fields=fields,
                                     exports_to=tuple((private or {}).get("exports_to") or ()),
+                                    questions_to=tuple((private or {}).get("questions_to") or ()),
                                     digest=record.get("digest") or "")
     else:
         submission = None
@@ -124,7 +131,7 @@ def from_record(record: dict, private: dict | None = None) -> Call:
         submission=submission,
         documents=tuple(Document(d["title"], posixpath.basename(d["url"]), d["size"], d["format"])
                         for d in record.get("documents") or ()),
-        questions=tuple(Question(dt.date.fromisoformat(q["date"]), q["question"], q["answer"])
+        questions=tuple(Question(dt.date.fromisoformat(q["date"]), q["question"], q["answer"], q.get("id") or "")
                         for q in record.get("questions") or ()),
         amendments=tuple(Amendment(dt.date.fromisoformat(a["date"]), a["summary"])
                          for a in record.get("amendments") or ()),
@@ -137,8 +144,9 @@ def from_record(record: dict, private: dict | None = None) -> Call:
 
 def read_catalogue(text: str, recipients: str | None = None) -> tuple[dict[str, Call], dict]:
     """The calls of an `api/calls.json` text by slug (with their recipients from the private file's
-    text, if given), and the build it names."""
+    text, if given), and the rest of the file: build, themes and partners."""
     data = json.loads(text)
     private = json.loads(recipients)["calls"] if recipients else {}
-    calls = (from_record(record, private.get(record["slug"])) for record in data["calls"])
-    return {c.slug: c for c in calls}, data.get("build") or {}
+    calls = (from_record(record, private.get(record["slug"])) for record in data.pop("calls"))
+    data.setdefault("build", {})
+    return {c.slug: c for c in calls}, data

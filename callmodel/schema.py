@@ -137,6 +137,7 @@ KINDS = {
     "number": "un nombre",
     "texts": "une liste de textes",
     "file formats": "une liste d'extensions de fichier",
+    "question id": "un identifiant de question, par exemple Q-7K3QXM",
 }
 
 
@@ -184,6 +185,9 @@ SUBMISSION_KEYS = keys(
         items=FIELD_KEYS),
     Key("exports_to", False, "e-mail addresses", "Destinataires des réponses",
         "Les adresses électroniques qui reçoivent les réponses à la clôture (jamais publiées)."),
+    Key("questions_to", False, "e-mail addresses", "Destinataires des questions",
+        "Qui reçoit les questions posées sur la page de l'appel (jamais publiées) ; vide : les "
+        "destinataires des réponses."),
     Key("external_url", False, "https URL", "Lien vers la plateforme des marchés publics",
         "Pour une procédure de marché public : les réponses se déposent sur cette plateforme "
         "(laissez alors vides le formulaire et les destinataires)."),
@@ -195,6 +199,9 @@ DOCUMENT_KEYS = keys(
     Key("file", True, "file", "Fichier", "PDF ou ODT de préférence ; il est déposé dans le dossier de l'appel."),
 )
 QUESTION_KEYS = keys(
+    Key("id", False, "question id", "Identifiant de la question reçue",
+        "Celui du courriel de la question (Q-7K3QXM) : la personne qui l'a posée reçoit la réponse "
+        "publiée. Vide pour une réponse sans question reçue par la plateforme."),
     Key("date", True, "date", "Date de la réponse"),
     Key("question", True, "long text", "Question", "Reformulée, sans nommer son auteur."),
     Key("answer", True, "long text", "Réponse", "La même pour tous les candidats."),
@@ -330,6 +337,7 @@ class Question:
     date: dt.date
     question: str
     answer: str
+    id: str = ""  # the question received through the platform this answers (formservice.questions)
 
 
 @dataclass(frozen=True)
@@ -348,6 +356,7 @@ class SubmissionSpec:
     exports_to: tuple[str, ...] = ()
     external_url: str = ""
     digest: str = ""
+    questions_to: tuple[str, ...] = ()
 
     @property
     def is_external(self) -> bool:
@@ -465,6 +474,17 @@ class Call:
     @property
     def exports_to(self) -> tuple[str, ...]:
         return self.submission.exports_to if self.submission else ()
+
+    @property
+    def questions_to(self) -> tuple[str, ...]:
+        """Who receives the questions asked on the call's page (by default, who receives answers)."""
+        return (self.submission.questions_to or self.submission.exports_to) if self.submission else ()
+
+    def questions_open(self, now: dt.datetime) -> bool:
+        """Questions are asked while the call is open, until `questions_until` (else its deadline),
+        of a call whose organiser can receive them."""
+        until = self.questions_until or self.closes
+        return bool(self.questions_to) and self.status(now) == "open" and (until is None or now < until)
 
     @property
     def external_url(self) -> str:

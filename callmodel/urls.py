@@ -46,6 +46,10 @@ def ics(kind: str, key: str) -> str:
 # On the form service.
 ANSWER = "appels/{slug}/repondre"
 EXPORT = "appels/{slug}/export"  # where a partner asks for a call's answers again
+QUESTION = "appels/{slug}/question"  # ask the organiser a question
+ALERTS = "alertes"  # subscribe to alerts (?suivre=<slug> to follow one call)
+CONFIRM = "alertes/confirmer/{id}/{token}"
+UNSUBSCRIBE = "alertes/desinscription/{id}/{token}"
 
 
 def join(base: str, path: str) -> str:

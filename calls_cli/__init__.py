@@ -12,7 +12,8 @@ import importlib
 
 import click
 
-# Subcommand -> the module that defines it (as a function named like the command, - as _).
+# Subcommand -> the module that defines it (as a function named like the command, - as _, unless
+# `module:function` names it).
 COMMANDS = {
     "check": "calls_cli.site",
     "build": "calls_cli.site",
@@ -22,6 +23,8 @@ COMMANDS = {
     "export": "calls_cli.operate",
     "send-exports": "calls_cli.operate",
     "send-receipts": "calls_cli.operate",
+    "send-alerts": "calls_cli.operate",
+    "questions": "calls_cli.operate:questions_command",
     "purge": "calls_cli.operate",
 }
 
@@ -33,7 +36,8 @@ class Commands(click.Group):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        return getattr(importlib.import_module(COMMANDS[name]), name.replace("-", "_"))
+        module, _, function = COMMANDS[name].partition(":")
+        return getattr(importlib.import_module(module), function or name.replace("-", "_"))
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})

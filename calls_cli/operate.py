@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from callmodel.dates import utc_now
-from formservice import create_app, delivery, mail, ratelimit, retention
+from formservice import alerts, create_app, delivery, mail, questions, ratelimit, retention
 from formservice.config import ConfigError
 from formservice.exports import build_export
 from formservice.published import CatalogueUnavailable
@@ -120,8 +120,9 @@ def send_exports(now, instance):
 @options.instance
 @operation
 def purge(dry_run, months, now, instance):
-    """Delete submissions and exports of calls closed more than RETENTION_MONTHS ago, and the rate-limit
-    counters of past windows, listing each object."""
+    """Delete submissions, exports and questions of calls closed more than RETENTION_MONTHS ago, the
+    rate-limit counters of past windows, and alert subscriptions never confirmed (after 3 days),
+    listing each object."""
     config, found = form_service(instance)
     months = months or int(config["RETENTION_MONTHS"])
     calls = found.catalogue.calls()
@@ -139,10 +140,12 @@ def purge(dry_run, months, now, instance):
         click.echo(f"# rate limit: {len(counters)} counter(s) of past windows", err=True)
         for key in counters:
             click.echo(key)
-    stale = retention.bookkeeping(found.storage, now=moment) + retention.unsent(found.storage, calls, now=moment)
+    stale = (retention.bookkeeping(found.storage, now=moment) + retention.unsent(found.storage, calls, now=moment)
+             + alerts.stale(found.storage, calls, now=moment, months=months))
     if stale:
         click.echo(f"# {len(stale)} object(s) that count no more: used links, leases, files of answers never "
-                   "sent, drafts of closed calls", err=True)
+                   "sent, drafts of closed calls, alert subscriptions never confirmed or following only "
+                   "expired calls", err=True)
         for key in stale:
             click.echo(key)
     total = sum(len(i.keys) for i in expired) + len(counters) + len(stale)
@@ -170,3 +173,53 @@ def send_receipts(min_age, instance):
         click.echo(f"set aside under {mail.FAILED}/ (never sendable): {line}", err=True)
     if report.left or report.set_aside:
         sys.exit(1)
+
+
+@click.command()
+@options.now
+@options.instance
+@operation
+def send_alerts(now, instance):
+    """Mail the news (run from cron, e.g. every 15 minutes): each asker the published answer to their
+    question, once; then one digest per subscriber with calls published or changed since their last.
+
+    Two runs at once never send the same news twice to the same person."""
+    config, found = form_service(instance)
+    calls = found.catalogue.calls()
+    moment = now or utc_now()
+    deliver = functools.partial(mail.send_or_queue, found.mailer, found.storage)
+    answered = questions.mail_answers(found.storage, calls, config, deliver, now=moment)
+    report = alerts.send_alerts(found.storage, found.mailer, calls, config, now=moment,
+                                queue=functools.partial(mail.queue, found.storage))
+    click.echo(f"{answered} answer(s) mailed to who asked; {report.news} news item(s) kept, {report.digests} "
+               f"digest(s) sent to {report.subscribers} confirmed subscriber(s)"
+               + (f", {report.skipped} taken by another sender" if report.skipped else "") + ".")
+    for line in report.failed:
+        click.echo(line, err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@click.command("questions")
+@click.argument("slug")
+@click.option("--all", "everything", is_flag=True, help="Also list the questions already answered.")
+@options.instance
+@operation
+def questions_command(slug, everything, instance):
+    """List the questions asked about a call (SLUG) that no published answer replies to yet: their
+    id (write it as the answer's `id` in the call file), date, who asked and the question."""
+    config, found = form_service(instance)
+    call = found.catalogue.get(slug)
+    if call is None:
+        raise click.ClickException(f"no call {slug!r} in the catalogue {found.catalogue.source}")
+    answered = {q.id for q in call.questions if q.id}
+    listed = 0
+    for question in questions.asked(found.storage, slug):
+        if question.id in answered and not everything:
+            continue
+        listed += 1
+        who = ", ".join(p for p in (question.name, question.organisation, question.email) if p)
+        state = "répondue" if question.id in answered else "sans réponse"
+        click.echo(f"{question.id}  {question.asked_at.astimezone(call.opens.tzinfo):%Y-%m-%d %H:%M}  {state}  {who}")
+        click.echo("    " + question.text.replace("\n", "\n    "))
+    click.echo(f"{listed} question(s){'' if everything else ' sans réponse publiée'}.", err=True)

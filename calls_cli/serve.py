@@ -93,8 +93,9 @@ def run(where: Instance, settings_path: str) -> None:
   Service de formulaires  {where.forms_url}/healthz
   S3 (SeaweedFS)          {s3.endpoint}  bucket "{s3.bucket}", données dans {where.var}/s3
   Courriels envoyés       smtp://127.0.0.1:{where.mail_port}  un fichier par message dans {mail.directory}/new/
-  Le site est reconstruit à chaque changement de calls/, content/ ou theme/ ; `calls send-receipts`
-  et `calls send-exports` tournent chaque minute, comme cron en production. Ctrl-C arrête tout.
+  Le site est reconstruit à chaque changement de calls/, content/ ou theme/ ; `calls send-receipts`,
+  `calls send-exports` et `calls send-alerts` tournent chaque minute, comme cron en production.
+  Ctrl-C arrête tout.
   Les autres commandes joignent cette instance avec --instance {where.port}.
 """)
         threading.Thread(target=run_schedule, args=(where,), daemon=True).start()
@@ -122,7 +123,7 @@ def run_schedule(where: Instance) -> None:
     calls = os.path.join(os.path.dirname(sys.executable), "calls")
     while True:
         time.sleep(SCHEDULE_SECONDS)
-        for command in ("send-receipts", "send-exports"):
+        for command in ("send-receipts", "send-exports", "send-alerts"):
             subprocess.run([calls, command, "--instance", str(where.port)], stdin=subprocess.DEVNULL)
 
 

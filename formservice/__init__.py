@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from callmodel.schema import MB
 
 from . import config as settings
-from . import lifecycle, pages, partner_exports, security, services, views
+from . import alert_pages, lifecycle, pages, partner_exports, question_pages, security, services, views
 from .uploads import PARSER_PARTS_MAX, READ_THROUGH, TEXT_PART_MAX, AnswerRequest
 
 
@@ -52,4 +52,6 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     views.init_app(app)
     lifecycle.init_app(app)
     partner_exports.init_app(app)
+    question_pages.init_app(app)
+    alert_pages.init_app(app)
     return app

@@ -122,10 +122,7 @@ class Outbox:
 
     def deliver(self, message: Message, key: str):
         """Queue now (storage errors rise: the caller decides), send soon; returns the sending's future."""
-        queued = outbox_key(key)
-        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-        self.storage.put(queued, raw, content_type="message/rfc822")
-        return self.executor.submit(self._send, queued, message)
+        return self.executor.submit(self._send, queue(self.storage, message, key), message)
 
     def _send(self, key: str, message: Message) -> bool:
         try:
@@ -160,6 +157,25 @@ class Outbox:
                 self._sent = keys + self._sent
                 if not getattr(self.executor, "_shutdown", False):
                     self._schedule()
+
+
+def queue(storage: Storage, message: Message, key: str) -> str:
+    """Put a message in the queue, for the next sender; its queue key."""
+    queued = outbox_key(key)
+    storage.put(queued, message.as_bytes(policy=message.policy.clone(linesep="\r\n")), content_type="message/rfc822")
+    return queued
+
+
+def send_or_queue(mailer: Mailer, storage: Storage, message: Message, key: str) -> bool:
+    """Send now, from a command; if the mail server cannot take it now, queue it for
+    `send_queued` (True when sent)."""
+    try:
+        mailer.send(message)
+        return True
+    except MailUnavailable as exc:
+        log.warning("formservice: %s queued for later: %s", key, exc)
+        queue(storage, message, key)
+        return False
 
 
 @dataclass

@@ -93,6 +93,7 @@ class PublishedCalls:
         self._lock = threading.Lock()
         self._calls: dict[str, Call] | None = None
         self._build: dict = {}
+        self._labels: dict = {"themes": {}, "partners": {}}
         self._checked = float("-inf")
         self._error: Exception | None = None
         self.recipients_error: Exception | None = None
@@ -107,6 +108,12 @@ class PublishedCalls:
     def build(self) -> dict:
         self._current()
         return self._build
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The label of each theme key and the name of each partner key ("themes", "partners")."""
+        self._current()
+        return self._labels
 
     def __len__(self) -> int:
         return len(self._current())
@@ -138,11 +145,12 @@ class PublishedCalls:
         if [catalogue, recipients] == self._texts and self._calls is not None:
             return
         try:
-            calls, build = read_catalogue(catalogue, recipients)
+            calls, meta = read_catalogue(catalogue, recipients)
         except (ValueError, KeyError, TypeError) as exc:
             return self._failed(exc)
         self._texts = [catalogue, recipients]
-        self._calls, self._build = calls, build
+        self._calls, self._build, self._labels = calls, meta["build"], {k: meta.get(k) or {} for k in
+                                                                       ("themes", "partners")}
         log.info("formservice: catalogue %s loaded (%d calls)", self.source, len(calls))
 
     def _failed(self, exc: Exception) -> None:

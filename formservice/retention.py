@@ -1,4 +1,5 @@
-"""Data protection: a call's submissions and exports are deleted RETENTION_MONTHS after it closes.
+"""Data protection: a call's submissions, exports and the questions asked about it are deleted
+RETENTION_MONTHS after it closes.
 
 The privacy page (content/pages/donnees-personnelles.md) states the same duration. `plan` lists
 every object that will go; `purge` deletes exactly that list, records first, so a submission
@@ -15,6 +16,7 @@ from callmodel.schema import Call
 
 from .delivery import EXPORTS, LINKS, REQUESTS, months_after
 from .mail import LEASES
+from .questions import QUESTIONS
 from . import submission
 from .staging import STAGED_HOURS
 from .storage import DRAFTS, OUTBOX, SUBMISSIONS, Storage
@@ -48,7 +50,7 @@ def plan(storage: Storage, calls: Iterable[Call], *, now: dt.datetime, months: i
             continue
         keys = []
         for prefix in (f"{SUBMISSIONS}/{call.slug}/", f"{DRAFTS}/{call.slug}/", f"{EXPORTS}/{call.slug}/",
-                       f"{REQUESTS}/{call.slug}/"):
+                       f"{REQUESTS}/{call.slug}/", f"{QUESTIONS}/{call.slug}/"):
             keys += storage.keys(prefix)
         if keys:
             keys.sort(key=lambda k: ("/versions/" not in k, k))  # records first: gone from exports at once

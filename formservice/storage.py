@@ -59,16 +59,25 @@ class StorageUnavailable(OSError):
     """The storage service cannot be reached or answers with a server error: nothing was saved."""
 
 
+class ChangedMeanwhile(Exception):
+    """A write conditioned on an object's version (If-Match) found another version: read again."""
+
+
 class Storage(Protocol):
     """What the form service, the mail queue and the exports need from object storage."""
 
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
-            if_none_match: bool = False, sha256: str | None = None) -> None:
-        """Store `data`; with `if_none_match`, raise FileExistsError if the key exists; with `sha256`
-        (hex), the storage checks the bytes it received against it (StorageUnavailable if not)."""
+            if_none_match: bool = False, if_match: str | None = None, sha256: str | None = None) -> str:
+        """Store `data` and return its version tag; with `if_none_match`, raise FileExistsError if the
+        key exists; with `if_match` (a tag), raise ChangedMeanwhile unless the object is still that
+        version (compare-and-swap); with `sha256` (hex), the storage checks the bytes it received
+        against it (StorageUnavailable if not)."""
 
     def get(self, key: str) -> bytes:
         """The object's bytes; FileNotFoundError if there is none."""
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and version tag (for a later `put(if_match=...)`); FileNotFoundError."""
 
     def delete(self, key: str) -> None: ...
 
@@ -146,16 +155,27 @@ class S3Storage:
                 raise StorageUnavailable(f"storage error {status} {code}") from exc
             raise
 
-    def put(self, key, data, *, content_type="application/octet-stream", if_none_match=False, sha256=None):
+    def put(self, key, data, *, content_type="application/octet-stream", if_none_match=False, if_match=None,
+            sha256=None):
         extra = {"IfNoneMatch": "*"} if if_none_match else {}
+        if if_match:
+            extra["IfMatch"] = if_match
         if sha256:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
-        self._call("put_object", Key=key, Body=data, ContentType=content_type, **extra)
+        try:
+            return self._call("put_object", Key=key, Body=data, ContentType=content_type, **extra)["ETag"]
+        except FileExistsError:
+            if if_match:
+                raise ChangedMeanwhile(key) from None
+            raise
 
     def get(self, key):
+        return self.get_tagged(key)[0]
+
+    def get_tagged(self, key):
         response = self._call("get_object", Key=key)
         with response["Body"] as body:
-            return body.read()
+            return body.read(), response["ETag"]
 
     def delete(self, key):
         self._call("delete_object", Key=key)

@@ -109,6 +109,10 @@ def _widget(key: schema.Key, registries) -> dict:
         return {"widget": "string", "pattern": _pattern(r"^https://[^\s/]+\S*$", "une adresse qui commence par https://.")}
     if kind == "URL":
         return {"widget": "string", "pattern": _pattern(r"^https?://[^\s/]+\S*$", "une adresse qui commence par https://.")}
+    if kind == "question id":
+        return {"widget": "string", "required": False,
+                "pattern": _pattern(r"^(Q-[0-9A-Z]{6})?$", "un identifiant comme dans le courriel de la question, "
+                                                           "par exemple Q-7K3QXM.")}
     if kind == "identifier":
         return {"widget": "string", "pattern": _pattern(
             schema.FIELD_NAME_RE.pattern, "une lettre minuscule, puis minuscules, chiffres et _, sans accent.")}

@@ -198,6 +198,7 @@ def _list(source: Source, data: dict, key: str, path: tuple = ()) -> list:
 
 
 KEY_FORMAT = "« {key} » n'est pas une clé valide : minuscules sans accent, chiffres et tirets"
+QUESTION_ID_RE = re.compile(r"^Q-[0-9A-Z]{6}$")
 
 
 def _url_ok(url, *, https_only=False) -> bool:
@@ -442,7 +443,8 @@ def read_call(path: str, registries: Registries) -> tuple[Call | None, list[Prob
     submission = _submission(source, data, kind, registries)
     documents = _documents(source, data, folder)
     questions = tuple(
-        Question(d, _text(source, q, "question", ("questions", i)), _text(source, q, "answer", ("questions", i)))
+        Question(d, _text(source, q, "question", ("questions", i)), _text(source, q, "answer", ("questions", i)),
+                 _question_id(source, q, i))
         for i, q, d in _dated_entries(source, data, "questions", schema.QUESTION_KEYS))
     amendments = tuple(
         Amendment(d, _text(source, a, "summary", ("amendments", i)))
@@ -527,12 +529,25 @@ def _datetime(source, data, key, tz, **options):
 def _dated_entries(source, data, key, keys):
     for index, entry in enumerate(_list(source, data, key)):
         if not isinstance(entry, dict):
-            source.error((key, index), f"chaque entrée de {key} s'écrit - {{{', '.join(f'{k}: …' for k in keys)}}}")
+            source.error((key, index), f"chaque entrée de {key} s'écrit - {{{', '.join(f'{k}: …' for k, spec in keys.items() if spec.required)}}}")
             continue
         if _check_keys(source, entry, keys, (key, index)):
             day = _date(source, entry, "date", (key, index))
             if day:
                 yield index, entry, day
+
+
+def _question_id(source, entry, index) -> str:
+    """The id of the question received through the platform an answer replies to, if written."""
+    value = entry.get("id")
+    if value is None or value == "":
+        return ""
+    text = str(value).strip().upper()
+    if not QUESTION_ID_RE.match(text):
+        source.error(("questions", index, "id"), f"« {value} » n'est pas un identifiant de question : il s'écrit "
+                                                 "comme dans le courriel de la question, par exemple Q-7K3QXM")
+        return ""
+    return text
 
 
 def _documents(source, data, folder) -> tuple[Document, ...]:
@@ -579,7 +594,7 @@ def _submission(source, data, kind, registries) -> SubmissionSpec | None:
     if external is not None:
         if not _url_ok(external, https_only=True):
             source.error(where + ("external_url",), f"« {external} » n'est pas une adresse https://")
-        for key in ("form", "fields", "exports_to", "digest"):
+        for key in ("form", "fields", "exports_to", "questions_to", "digest"):
             if key in raw:
                 source.error(where + (key,), f"{key} ne s'applique pas avec external_url (les réponses vont sur la "
                                             "plateforme des marchés)")
@@ -603,14 +618,16 @@ def _submission(source, data, kind, registries) -> SubmissionSpec | None:
     if not exports_to:
         source.error(where, "destinataires des réponses absents : exports_to, une liste d'adresses "
                             "électroniques", missing="exports_to")
-    for index, address in enumerate(exports_to):
-        if not is_address(address):
-            source.error(where + ("exports_to", index), f"« {address} » n'est pas une adresse électronique valide")
+    for key in ("exports_to", "questions_to"):
+        for index, address in enumerate(_list(source, raw, key, where)):
+            if not is_address(address):
+                source.error(where + (key, index), f"« {address} » n'est pas une adresse électronique valide")
     digest = raw.get("digest") or ""
     if digest and digest not in schema.DIGESTS:
         _unknown(source, where + ("digest",), "digest", digest, schema.DIGESTS)
     return SubmissionSpec(form=form_name, fields=fields, exports_to=tuple(str(a) for a in exports_to),
-                      digest=str(digest))
+                          questions_to=tuple(str(a) for a in _list(source, raw, "questions_to", where)),
+                          digest=str(digest))
 
 
 class ReadCache:

@@ -203,6 +203,8 @@ class CallsGenerator(Generator):
             feed_path=urls.FEED_ALL, page_path="", partners=reg.partners))
         self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"), binary=True)
         self.write(urls.CALLS_JSON, record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
+                                                          themes=reg.themes,
+                                                          partners={k: p.name for k, p in reg.partners.items()},
                                                           build=self.build))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
             self.write(urls.CALLS_SCHEMA, schema.read())

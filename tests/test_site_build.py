@@ -58,6 +58,20 @@ def test_call_page_summary_box_body_documents_questions_amendments(site_dir):
     assert f'<a class="ap-button" href="{FORMS}/appels/capteurs-air/repondre">Répondre à l\'appel</a>' in html
 
 
+def test_call_pages_offer_a_question_while_allowed_and_alerts(site_dir):
+    html = read(site_dir, "appels/capteurs-air/index.html")
+    assert f'<a class="ap-button ap-button--secondary" href="{FORMS}/appels/capteurs-air/question">Poser une question</a>' in html
+    assert 'data-questions-until="2027-01-05T12:00:00+01:00"' in html
+    assert f'href="{FORMS}/alertes?suivre=capteurs-air">Suivre cet appel par courriel</a>' in html
+    for slug in ("challenge-donnees", "telesurveillance", "concours-hopital", "reunion-information"):
+        assert "/question" not in read(site_dir, f"appels/{slug}/index.html"), slug  # closed, upcoming, elsewhere
+    assert "suivre=" not in read(site_dir, "appels/challenge-donnees/index.html")
+    assert f'href="{FORMS}/alertes?suivre=telesurveillance"' in read(site_dir, "appels/telesurveillance/index.html")
+    assert f'<a href="{FORMS}/alertes">Recevoir les nouveaux appels par courriel</a>' in read(site_dir, "index.html")
+    assert (f'<a href="{FORMS}/alertes?themes=mobilite">Recevoir ces appels par courriel</a>'
+            in read(site_dir, "themes/mobilite/index.html"))
+
+
 def test_call_page_json_ld(site_dir):
     html = read(site_dir, "appels/capteurs-air/index.html")
     data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
@@ -71,7 +85,7 @@ def test_procurement_call_links_to_the_tender_platform(site_dir):
     html = read(site_dir, "appels/concours-hopital/index.html")
     assert 'href="https://marches.example.org/consultation/1234"' in html
     assert "procédure de marché public" in html
-    assert FORMS not in html
+    assert f"{FORMS}/appels/" not in html  # no answer form, no question form: the tender platform takes both
 
 
 def test_closed_upcoming_and_notice_have_no_answer_button(site_dir):

@@ -85,3 +85,14 @@ def test_download_links_use_the_public_address_of_the_storage(s3):
     assert "X-Amz-Signature=" in link and s3.endpoint not in link
     same = S3Storage(s3.bucket, endpoint_url=s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key)
     assert same.download_url("k", seconds=60).startswith(s3.endpoint)
+
+
+def test_a_write_conditioned_on_a_version_fails_once_the_object_changed(store):
+    key = f"contract/{secrets.token_hex(4)}/compteur.json"
+    first = store.put(key, b"1")
+    data, tag = store.get_tagged(key)
+    assert data == b"1" and tag == first
+    second = store.put(key, b"2", if_match=tag)  # still version 1: written
+    with pytest.raises(storage.ChangedMeanwhile):
+        store.put(key, b"3", if_match=tag)  # another writer came first: refused
+    assert store.get_tagged(key) == (b"2", second)

@@ -8,3 +8,11 @@ if (box && Date.now() >= Date.parse(box.dataset.closes)) {
   notice.append(strong, " Il n'est plus possible d'y répondre.");
   box.replaceChildren(box.querySelector("h2"), notice);
 }
+
+// Past `questions_until`, the question link gives way to a notice (the form service refuses anyway).
+const ask = document.querySelector("[data-questions-until]");
+if (ask && Date.now() >= Date.parse(ask.dataset.questionsUntil)) {
+  const notice = document.createElement("p");
+  notice.textContent = `Les questions étaient possibles jusqu'au ${ask.dataset.questionsUntilText}.`;
+  ask.replaceChildren(notice);
+}
