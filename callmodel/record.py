@@ -81,11 +81,22 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
     return record
 
 
-def catalogue_json(calls, *, site: str, forms: str, now: dt.datetime, build: dict) -> str:
-    """The whole file: when it was generated, from which commit, and every call."""
-    records = [to_record(c, site=site, forms=forms, now=now) for c in calls]
-    return json.dumps({"generated": iso(now), "build": build, "calls": records},
-                      ensure_ascii=False, separators=(",", ":"))
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_json(call: Call, *, site: str, forms: str, now: dt.datetime) -> str:
+    """One call's record as it stands in the file (a build keeps it while the call and its status stay)."""
+    return _json(to_record(call, site=site, forms=forms, now=now))
+
+
+def catalogue_json(calls, *, site: str, forms: str, now: dt.datetime, build: dict, records=None) -> str:
+    """The whole file: when it was generated, from which commit, and every call (`records`: their
+    record_json texts, when the caller already has them)."""
+    if records is None:
+        records = [record_json(c, site=site, forms=forms, now=now) for c in calls]
+    return f'{{"generated":{_json(iso(now))},"build":{_json(build)},"calls":[{",".join(records)}]}}'
+
 
 
 def _moment(value: str | None) -> dt.datetime | None:

@@ -7,9 +7,12 @@ import time
 
 import click
 
+from callmodel.dates import DEFAULT_TIMEZONE, utc_now, zone
+from callmodel.french import french_datetime
 from generator import build as site_build
 from generator import history, settings as plugin_settings
 from generator.reader import InvalidCatalogue, read_catalogue, read_registries
+from generator.search import SearchIndexFailed
 
 from . import options
 from .progress import Progress
@@ -36,21 +39,30 @@ def check(settings_path):
                f"{len(catalogue.registries.themes)} themes, {len(catalogue.registries.forms)} forms: all valid.")
 
 
-def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False) -> int:
+def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False,
+               memory: dict | None = None) -> int:
     """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
     started = time.monotonic()
     try:
-        output = site_build.build_site(settings_path, output, now=now, search=search,
-                                       progress=None if quiet else Progress("Building"))
+        built = site_build.build_site(settings_path, output, now=now, search=search, memory=memory,
+                                      progress=None if quiet else Progress("Building"))
     except InvalidCatalogue as exc:
         click.echo(problems_report(exc.problems), err=True)
         return 1
-    except site_build.SearchIndexFailed as exc:
+    except SearchIndexFailed as exc:
         click.echo(str(exc), err=True)
         return 1
     if not quiet:
-        click.echo(f"Site built in {output} ({time.monotonic() - started:.1f} s).", err=True)
+        click.echo(f"Site built in {built.output} ({time.monotonic() - started:.1f} s): "
+                   f"{len(built.written)} file(s) written, {len(built.removed)} removed. {next_text(built.next_change)}",
+                   err=True)
     return 0
+
+
+def next_text(moment) -> str:
+    if moment is None:
+        return "No status change to come."
+    return f"Next status change: {french_datetime(moment.astimezone(zone(DEFAULT_TIMEZONE)))} ({moment.isoformat()})."
 
 
 @click.command()
@@ -58,8 +70,16 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 @click.option("--output", type=click.Path(file_okay=False), help="Output folder (default: the settings' OUTPUT_PATH).")
 @options.now
 @click.option("--no-search", is_flag=True, help="Skip the search index (pagefind).")
-def build(settings_path, output, now, no_search):
-    """Build the site. An invalid catalogue publishes nothing: the previous output is left intact."""
+@click.option("--if-due", is_flag=True,
+              help="Build only if a status changed since the last build (or there is none): for a timer.")
+def build(settings_path, output, now, no_search, if_due):
+    """Build the site, writing only the files that change. An invalid catalogue publishes nothing:
+    the previous output is left intact."""
+    if if_due:
+        first, moment = site_build.next_due(settings_path, output)
+        if not first and (moment is None or moment > (now or utc_now())):
+            click.echo(f"Nothing due. {next_text(moment)}", err=True)
+            sys.exit(0)
     sys.exit(build_site(settings_path, output, now=now, search=not no_search))
 
 

@@ -23,6 +23,7 @@ from callmodel import schema
 from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
 from callmodel.schema import Amendment, Call, Document, FormField, Partner, Question, SubmissionSpec
 
+from . import parallel
 from .source import Problem, Source, load_file, relative
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
@@ -44,6 +45,10 @@ class Catalogue:
     problems: list[Problem]
     content_path: str
     calls_path: str
+    # What each call was read from (registries, our code, its folder's files), by slug: a page
+    # made from the same key is made again only if something else it shows changed.
+    keys: dict[str, bytes] = field(default_factory=dict)
+    cache: "ReadCache | None" = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -512,6 +517,17 @@ class ReadCache:
     def put(self, path: str, stamp: tuple, result) -> None:
         self.fresh[path] = (stamp, result)
 
+    def renewed(self, content_path: str) -> "ReadCache":
+        """The same cache for the next build in this process (`make serve`): what this build read is
+        kept while the registries and our code are unchanged."""
+        key = self._fingerprint(content_path)
+        self.entries = self.fresh if key == self.key else {}
+        self.key, self.fresh = key, {}
+        return self
+
+    def call_key(self, path: str, stamp: tuple) -> bytes:
+        return hashlib.blake2b(repr((self.key, path, stamp)).encode(), digest_size=16).digest()
+
     def save(self) -> None:
         if not self.path:
             return
@@ -522,20 +538,33 @@ class ReadCache:
         os.replace(temporary, self.path)
 
 
-def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None) -> Catalogue:
+def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None,
+                   *, cache: ReadCache | None = None, save: bool = True) -> Catalogue:
     """Read and validate everything; `progress(done, total)` is called while calls are read.
 
-    With `cache_path`, results of unchanged calls are taken from the previous run.
+    With `cache_path`, results of unchanged calls are taken from the previous run; with `cache`
+    (the ReadCache of a previous build in this process), from memory. Calls not in the cache are
+    read on both cores.
     """
     registries, problems = read_registries(content_path)
-    cache = ReadCache(cache_path, content_path)
+    cache = cache.renewed(content_path) if cache else ReadCache(cache_path, content_path)
     paths = find_calls(calls_path)
-    calls, by_slug = [], {}
-    for done, path in enumerate(paths, 1):
-        stamp = cache.stamp(path)
-        result = cache.get(path, stamp)
-        if result is None:
-            result = read_call(path, registries)
+    stamps = [cache.stamp(path) for path in paths]
+    missing = [path for path, stamp in zip(paths, stamps) if cache.get(path, stamp) is None]
+    parent = os.getpid()
+
+    def read(batch):
+        results = []
+        for done, path in enumerate(batch, 1):
+            results.append(read_call(path, registries))
+            if progress and os.getpid() == parent:  # the parent reads one share of `missing`
+                progress(done * len(missing) // len(batch), len(missing))
+        return results
+
+    found = dict(zip(missing, parallel.in_two(read, missing)))
+    calls, by_slug, keys = [], {}, {}
+    for path, stamp in zip(paths, stamps):
+        result = found[path] if path in found else cache.get(path, stamp)
         cache.put(path, stamp, result)
         call, call_problems = result
         problems += call_problems
@@ -547,7 +576,7 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
             by_slug[slug] = path
             if call:
                 calls.append(call)
-        if progress:
-            progress(done, len(paths))
-    cache.save()
-    return Catalogue(calls, registries, problems, content_path, calls_path)
+                keys[slug] = cache.call_key(path, stamp)
+    if save:
+        cache.save()
+    return Catalogue(calls, registries, problems, content_path, calls_path, keys, cache)

@@ -2,6 +2,11 @@
 
 `generate_context` reads and validates every call and refuses an invalid catalogue before
 anything is written; `generate_output` renders pages and data files.
+
+Every page is made from a key: what it shows (its calls' keys, their statuses and days left, its
+counts) and what the whole site shares (templates, our code, registries, settings). A page whose key
+is the one the output folder's manifest holds is not rendered again (generator.output), so a change
+renders the pages that show it and nothing else; docs/architecture.md says how a change finds them.
 """
 
 from __future__ import annotations
@@ -10,34 +15,70 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import shutil
 import subprocess
 from collections import defaultdict
 
+from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
 
 from callmodel import french, record, urls
-from callmodel.dates import parse_instant, utc_now
+from callmodel.dates import DEFAULT_TIMEZONE, parse_instant, utc_now, zone
 from callmodel.schema import AUDIENCES, CALL_TYPES, STATUSES, Call
-from callmodel.status import status_data
+from callmodel.status import count_changes, next_change, status_data
 
-from . import history, opendata
+from . import history, opendata, search
+from .output import Output, digest, key_of
+from .parallel import in_two
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
 from .settings import calls_path, options
 
 log = logging.getLogger(__name__)
 
+# Settings that change from one build to the next without changing what a page shows.
+VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "OUTPUT_PATH", "PLUGINS", "PLUGIN_PATHS"}
+# How many future status changes a page with counts carries for its script.
+COUNT_CHANGES = 200
 
-def build_info(path: str) -> dict:
-    """The commit the catalogue was built from (the version a receipt names), if in git."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=path, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "modified": None}
-    return {"commit": commit, "modified": bool(dirty)}
+
+class Session:
+    """One build's output and, in a long-running process (`make serve`), what the previous builds
+    of that process keep in memory. The generator leaves its results here for generator.build."""
+
+    def __init__(self, output: Output, memory: dict | None = None):
+        self.output = output
+        self.memory = memory
+        self.catalogue: Catalogue | None = None
+        self.now: dt.datetime | None = None
+        self.next_change: dt.datetime | None = None
+        self.search: dict = {}
+
+
+class BuildInfo:
+    """The commit the catalogue was built from (the version a receipt names), asked of git while
+    the calls are read."""
+
+    def __init__(self, path: str):
+        self.processes = []
+        for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--untracked-files=normal", "--", "."]):
+            try:
+                self.processes.append(subprocess.Popen(["git", *args], cwd=path, stdout=subprocess.PIPE,
+                                                       stderr=subprocess.DEVNULL, text=True))
+            except OSError:
+                break
+
+    def result(self) -> dict:
+        answers = []
+        for process in self.processes:
+            try:
+                out, _ = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                out = None
+            answers.append(out if process.returncode == 0 else None)
+        if len(answers) < 2 or answers[0] is None:
+            return {"commit": None, "modified": None}
+        return {"commit": answers[0].strip(), "modified": bool((answers[1] or "").strip())}
 
 
 def order_open(calls):
@@ -55,31 +96,78 @@ def order_for_listing(calls, now):
             + sorted(groups["closed"], key=lambda c: c.closes or c.opens, reverse=True))
 
 
+def page_file(path: str) -> str:
+    """The file of a page address (`appels/x/` is `appels/x/index.html`)."""
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+def folder_digest(folder: str) -> bytes:
+    parts = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            with open(os.path.join(root, name), "rb") as handle:
+                parts.append((os.path.relpath(os.path.join(root, name), folder), digest(handle.read())))
+    return key_of(parts)
+
+
+def plain(value):
+    """The settings that say what a page shows, as plain data (objects and functions left out)."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    return None
+
+
 class CallsGenerator(Generator):
     """Reads `calls/` and writes everything a call appears in."""
 
     def generate_context(self):
         self.options = options(self.settings)
+        self.session: Session = self.settings.get("CALLS_SESSION") or Session(Output(self.output_path, None))
+        self.out = self.session.output
+        self.memory = self.session.memory if self.session.memory is not None else {}
         calls_folder = calls_path(self.settings)
         self.now = parse_instant(self.options["CALLS_NOW"]) if self.options["CALLS_NOW"] else utc_now()
         cache = self.options["CALLS_CACHE_PATH"]
         if cache and not os.path.isabs(cache):
             cache = os.path.join(os.path.dirname(self.path), cache)
+        probe = BuildInfo(calls_folder)
         self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"],
-                                                   cache_path=cache)
+                                                   cache_path=cache, cache=self.memory.get("read"),
+                                                   save=self.session.memory is None)
+        self.memory["read"] = self.catalogue.cache
+        self.build = probe.result()
         if not self.catalogue.ok:
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")
         self.forms = self.options["FORMSERVICE_URL"].rstrip("/")
         self.base = self.settings.get("SITE_PATH", "").rstrip("/")
-        self.build = build_info(calls_folder)
-        found = history.read_history(calls_folder, self.catalogue.registries) if self.options["CALLS_HISTORY"] else None
-        if found and not found.available:
-            log.warning("calls: history of changes unavailable (%s)", found.reason)
-        if found:
+        if self.options["CALLS_HISTORY"]:
+            found = self.history(calls_folder)
+            if not found.available:
+                log.warning("calls: history of changes unavailable (%s)", found.reason)
             self.catalogue.calls = [self.with_history(call, found, calls_folder) for call in self.catalogue.calls]
+        self.keys = {call.slug: key_of(self.catalogue.keys[call.slug], call.version,
+                                       None if call.history is None else call.history.available)
+                     for call in self.catalogue.calls}
         self.context["calls_catalogue"] = self.catalogue
+        self.session.catalogue, self.session.now = self.catalogue, self.now
+        self.session.next_change = next_change(self.catalogue.calls, self.now)
         log.info("calls: %d calls read from %s", len(self.catalogue.calls), calls_folder)
+
+    def history(self, calls_folder: str) -> history.History:
+        """Every call's history; the same commit of the same calls gives the same history."""
+        key = (calls_folder, self.build["commit"], self.build["commit"] and self.catalogue.cache.key)
+        kept = self.memory.get("history")
+        if kept and kept[0] == key and key[1]:
+            return kept[1]
+        found = history.read_history(calls_folder, self.catalogue.registries)
+        self.memory["history"] = (key, found)
+        return found
 
     # -- helpers for templates --------------------------------------------------------------
 
@@ -92,11 +180,15 @@ class CallsGenerator(Generator):
     def link(self, path: str) -> str:
         return f"{self.base}/{path}"
 
+    def days_left(self, call: Call) -> str:
+        return french.days_left_text(call.closes, self.now)
+
     def template_globals(self) -> dict:
         reg = self.catalogue.registries
         return {
             "FORMS_URL": self.forms,
             "now": self.now,
+            "now_local": self.now.astimezone(zone(self.settings.get("TIMEZONE") or DEFAULT_TIMEZONE)),
             "link": self.link,
             "urls": urls,
             "CALL_TYPES": CALL_TYPES,
@@ -107,21 +199,35 @@ class CallsGenerator(Generator):
             "call_link": lambda call: self.link(urls.CALL.format(slug=call.slug)),
             "status_of": lambda call: call.status(self.now),
             "status_data": status_data,
-            "days_left": lambda call: french.days_left_text(call.closes, self.now),
+            "days_left": self.days_left,
             "build": self.build,
         }
 
-    def write(self, path: str, text, *, binary=False) -> None:
-        target = os.path.join(self.output_path, path)
-        if path.endswith("/") or not os.path.splitext(path)[1]:
-            target = os.path.join(target, "index.html")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
-            handle.write(text)
-        self.written.append(path)
+    def site_key(self) -> bytes:
+        """What every page shares: templates, our code and the registries (the read cache's key),
+        the settings, and where the site and the form service live."""
+        templates = [folder_digest(os.path.join(self.theme, "templates"))]
+        templates += [folder_digest(p) for p in self.settings.get("THEME_TEMPLATES_OVERRIDES", [])]
+        settings = {k: plain(v) for k, v in self.settings.items() if k not in VOLATILE_SETTINGS}
+        return key_of(templates, self.catalogue.cache.key, settings, self.site, self.forms, self.base)
 
-    def render(self, template: str, path: str, **values) -> None:
-        self.write(path, self.get_template(template).render(**self.globals, **values))
+    def status_key(self, call: Call) -> tuple:
+        """What a page shows of a call beside its text: its status and days left."""
+        status = call.status(self.now)
+        return (self.keys[call.slug], status,
+                self.days_left(call) if status == "open" and call.closes else None)
+
+    def page(self, template: str, path: str, key: tuple, values=dict) -> None:
+        """Render `template` at `path` with `values()` unless the page there was made from the same
+        `key` (the values are made only for a page that is rendered)."""
+        target = page_file(path)
+        self.pages.append(path)
+        key = key_of(self.site, self.common, template, path, key)
+        if not self.out.unchanged(target, key):
+            self.out.write(target, self.get_template(template).render(**self.globals, **values()), key)
+
+    def write(self, path: str, data) -> None:
+        self.out.write(page_file(path), data)
 
     # -- output ------------------------------------------------------------------------------
 
@@ -129,7 +235,8 @@ class CallsGenerator(Generator):
         self.env.filters.update(fdate=french.french_date, fdatetime=french.french_datetime,
                                 ftime=french.french_time, filesize=french.french_size)
         self.globals = {**self.context, **self.template_globals()}
-        self.written: list[str] = []
+        self.common = self.site_key()
+        self.pages: list[str] = []
         calls = self.catalogue.calls
         reg = self.catalogue.registries
         now = self.now
@@ -148,29 +255,30 @@ class CallsGenerator(Generator):
             for theme in call.themes:
                 facets["theme"][theme].append(call)
 
-        progress = self.options["CALLS_PROGRESS"]
-        for done, call in enumerate(calls, 1):
-            self.render("call", urls.CALL.format(slug=call.slug), call=call, status=call.status(now),
-                        partner=reg.partners[call.partner], jsonld=self.jsonld(call), history=call.history)
-            for document in call.documents:
-                target = os.path.join(self.output_path, urls.CALL.format(slug=call.slug), document.file)
-                shutil.copyfile(os.path.join(call.folder, document.file), target)
-            if progress and done % 500 == 0:
-                progress(done, len(calls), "pages")
-
-        self.render("index", "", open_calls=open_calls[:self.options["CALLS_ON_HOME"]],
-                    open_count=len(open_calls), upcoming=upcoming[:self.options["CALLS_ON_HOME"]],
-                    upcoming_count=len(upcoming), closed_count=len(closed),
-                    feeds=[("Tous les appels (Atom)", urls.FEED_ALL)], calendars=[("Toutes les échéances", urls.ICS_ALL)])
-        events = opendata.deadline_events(calls, site=self.site, now=now, partners=reg.partners)
+        self.theme_static()
+        self.call_pages(calls)
         macros = self.env.get_template("_macros.html").make_module(self.globals)
-        self.cards = {call.slug: macros.card(call) for call in calls}
+        self.kept_cards, self.cards = self.memory.get("cards", {}), {}
+        self.macros = macros
+        self.count_changes = {status: " ".join(f"{int(m.timestamp())}:{d:+d}" for m, d in moves)
+                              for status, moves in count_changes(calls, now, COUNT_CHANGES).items()}
+        on_home = self.options["CALLS_ON_HOME"]
+        self.page("index", "", (self.card_keys(open_calls[:on_home]), self.card_keys(upcoming[:on_home]),
+                                len(open_calls), len(upcoming), len(closed), self.count_changes),
+                  lambda: dict(open_calls=self.card_list(open_calls[:on_home], 3), open_count=len(open_calls),
+                               upcoming=self.card_list(upcoming[:on_home], 3), upcoming_count=len(upcoming),
+                               closed_count=len(closed), count_changes=self.count_changes,
+                               feeds=[("Tous les appels (Atom)", urls.FEED_ALL)],
+                               calendars=[("Toutes les échéances", urls.ICS_ALL)]))
         self.listing(urls.OPEN, "Appels ouverts", open_calls,
-                     "Les appels ouverts aux réponses, la date limite la plus proche d'abord.")
-        self.listing(urls.UPCOMING, "Appels à venir", upcoming, "Les appels publiés qui ne sont pas encore ouverts.")
-        self.listing(urls.ARCHIVE, "Archives des appels clos", closed, "Les appels clos, les plus récents d'abord.")
+                     "Les appels ouverts aux réponses, la date limite la plus proche d'abord.", status="open")
+        self.listing(urls.UPCOMING, "Appels à venir", upcoming, "Les appels publiés qui ne sont pas encore ouverts.",
+                     status="upcoming")
+        self.listing(urls.ARCHIVE, "Archives des appels clos", closed, "Les appels clos, les plus récents d'abord.",
+                     status="closed")
         labels = {"type": lambda k: CALL_TYPES[k].plural, "theme": lambda k: f"Thème : {reg.themes[k]}",
                   "partner": lambda k: reg.partners[k].name}
+        events = self.deadline_events(calls)
         for kind, groups in facets.items():
             for key, group in sorted(groups.items()):
                 path = urls.FACETS[kind].format(key=key)
@@ -178,44 +286,168 @@ class CallsGenerator(Generator):
                 self.listing(path, title, order_for_listing(group, now), self.facet_description(kind, key),
                              feeds=[(f"{title} (Atom)", urls.feed(kind, key))],
                              calendars=[(f"Échéances : {title}", urls.ics(kind, key))], facet=(kind, key))
-                self.write(urls.feed(kind, key), opendata.atom_feed(
-                    group, title=f"{title} – {self.settings['SITENAME']}", site=self.site,
-                    feed_path=urls.feed(kind, key), page_path=path, partners=reg.partners))
-                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}"),
-                           binary=True)
-        self.render("partners", urls.PARTNERS, counts={k: len(v) for k, v in facets["partner"].items()})
-        self.render("search", urls.SEARCH, counts={k: {key: len(v) for key, v in g.items()} for k, g in facets.items()})
-        self.render("opendata", urls.DATA, facets=facets)
-        self.render("plan", urls.SITE_PLAN, facets=facets)
-        self.render("404", "404.html")
+                self.feed(urls.feed(kind, key), group, f"{title} – {self.settings['SITENAME']}", path)
+                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}",
+                                                                        now=now))
+        self.memory["cards"] = self.cards
+        counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
+        shards = search.shard_paths(len(calls), self.base)
+        self.page("partners", urls.PARTNERS, counts["partner"], lambda: dict(counts=counts["partner"]))
+        self.page("search", urls.SEARCH, (counts, shards), lambda: dict(counts=counts, shards=shards))
+        self.page("opendata", urls.DATA, ())
+        pages = self.context.get("pages", [])
+        self.page("plan", urls.SITE_PLAN, [(p.url, p.title) for p in pages])
+        self.page("404", "404.html", ())
 
-        self.write(urls.FEED_ALL, opendata.atom_feed(
-            calls, title=f"Tous les appels – {self.settings['SITENAME']}", site=self.site,
-            feed_path=urls.FEED_ALL, page_path="", partners=reg.partners))
-        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"), binary=True)
+        self.feed(urls.FEED_ALL, calls, f"Tous les appels – {self.settings['SITENAME']}", "")
+        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels", now=now))
         self.write(urls.CALLS_JSON, record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
-                                                          build=self.build))
+                                                          build=self.build, records=self.records(calls)))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
             self.write(urls.CALLS_SCHEMA, schema.read())
         self.write(urls.OCDS_JSON, opendata.ocds_package(
-            calls, site=self.site, now=now, partners=reg.partners, publisher=self.options["PUBLISHER_NAME"],
-            prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
-        pages = [p.url for p in self.context.get("pages", [])]
-        html = [p for p in self.written if p.endswith("/") or p == ""] + pages
+            self.releases(calls), site=self.site, now=now, publisher=self.options["PUBLISHER_NAME"]))
+        html = [p for p in self.pages if p.endswith("/") or p == ""] + [p.url for p in pages]
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
+        self.session.search = self.search_records(calls)
 
-    def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None):
-        """A paginated listing: never every call on one page. Cards are rendered once per call
-        (`self.cards`) and reused by every listing the call appears in."""
+    def theme_static(self) -> None:
+        """The theme's CSS, script and icons, written when their bytes change (Pelican's own copy,
+        THEME_STATIC_PATHS, is turned off by generator.build)."""
+        source = os.path.join(self.theme, "static")
+        target = self.settings["THEME_STATIC_DIR"]
+        for root, dirs, files in os.walk(source):
+            dirs.sort()
+            for name in sorted(files):
+                with open(os.path.join(root, name), "rb") as handle:
+                    relative = os.path.relpath(os.path.join(root, name), source).replace(os.sep, "/")
+                    self.out.write(f"{target}/{relative}", handle.read())
+
+    def call_pages(self, calls) -> None:
+        """Each call's page and documents, on both cores when there are many to render."""
+        progress = self.options["CALLS_PROGRESS"]
+        reg = self.catalogue.registries
+        todo = []
+        for call in calls:
+            path = urls.CALL.format(slug=call.slug)
+            self.pages.append(path)
+            key = key_of(self.site, self.common, "call", self.status_key(call))
+            if not self.out.unchanged(page_file(path), key):
+                todo.append((call, key))
+            documents = [self.out.unchanged(path + d.file, self.keys[call.slug]) for d in call.documents]
+            if not all(documents):
+                todo.append((call, None))
+        parent = os.getpid()
+
+        def render(batch):
+            done = []
+            for number, (call, key) in enumerate(batch, 1):
+                path = urls.CALL.format(slug=call.slug)
+                if key is None:
+                    for document in call.documents:
+                        with open(os.path.join(call.folder, document.file), "rb") as handle:
+                            done.append(self.made(path + document.file, handle.read(), self.keys[call.slug]))
+                    continue
+                html = self.get_template("call").render(
+                    **self.globals, call=call, status=call.status(self.now), partner=reg.partners[call.partner],
+                    jsonld=self.jsonld(call), history=call.history)
+                done.append(self.made(page_file(path), html, key))
+                if progress and os.getpid() == parent and number % 250 == 0:
+                    progress(number * len(todo) // len(batch), len(todo), "pages")
+            return done
+
+        for path, entry, written in in_two(render, todo):
+            self.out.record({path: entry}, [path] if written else [])
+
+    def made(self, path: str, data, key) -> tuple:
+        """Write one file and say what the manifest records of it (a forked half sends it back)."""
+        written = self.out.write(path, data, key)
+        return path, self.out.files[path], written
+
+    def card_keys(self, calls) -> list:
+        return [self.status_key(c) for c in calls]
+
+    def card_list(self, calls, level: int = 2) -> list:
+        """The cards of `calls` (markup), each rendered once and kept while its key holds."""
+        result = []
+        for call in calls:
+            key = (self.status_key(call), level)
+            html = self.cards.get(key) or self.kept_cards.get(key)
+            if html is None:
+                html = self.macros.card(call, level)
+            self.cards[key] = html
+            result.append(html)
+        return result
+
+    def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None, status=None):
+        """A paginated listing: never every call on one page. A page is rendered only when the cards
+        it shows (or its counts) changed."""
         size = self.options["CALLS_PER_PAGE"]
         pages = max(1, -(-len(calls) // size))
+        changes = self.count_changes.get(status, "") if status else ""
         for number in range(1, pages + 1):
-            self.render("listing", urls.page(path, number), title=title, description=description,
-                        cards=[self.cards[c.slug] for c in calls[(number - 1) * size:number * size]],
-                        total=len(calls),
-                        page_number=number, page_count=pages, page_link=lambda n, p=path: self.link(urls.page(p, n)),
-                        feeds=feeds, calendars=calendars, facet=facet, listing_path=path)
+            shown = calls[(number - 1) * size:number * size]
+            self.page("listing", urls.page(path, number),
+                      (title, description, self.card_keys(shown), len(calls), pages, feeds, calendars, facet, status,
+                       changes),
+                      lambda shown=shown, number=number: dict(
+                          title=title, description=description, cards=self.card_list(shown), total=len(calls),
+                          page_number=number, page_count=pages, page_link=lambda n: self.link(urls.page(path, n)),
+                          feeds=feeds, calendars=calendars, facet=facet, listing_path=path, list_status=status,
+                          count_changes=changes))
+
+    def feed(self, path, calls, title, page_path) -> None:
+        """An Atom feed of the most recent calls of a listing, made again only when they change."""
+        recent = sorted(calls, key=lambda c: (c.published, c.slug), reverse=True)[:opendata.FEED_SIZE]
+        key = key_of(self.site, self.common, title, page_path, [self.keys[c.slug] for c in recent],
+                     None if recent else self.now)
+        if not self.out.unchanged(path, key):
+            self.out.write(path, opendata.atom_feed(recent, title=title, site=self.site, feed_path=path,
+                                                    page_path=page_path, partners=self.catalogue.registries.partners,
+                                                    now=self.now), key)
+
+    def kept(self, name: str, calls, make) -> list:
+        """`make(call, status)` for each call, kept in memory by the call's key and status from one
+        build of this process to the next (`make serve`)."""
+        before, after = self.memory.get(name, {}), {}
+        result = []
+        for call in calls:
+            key = (self.keys[call.slug], call.status(self.now))
+            value = before[key] if key in before else make(call, key[1])
+            after[key] = value
+            result.append(value)
+        self.memory[name] = after
+        return result
+
+    def records(self, calls) -> list[str]:
+        return self.kept(("records", self.site, self.forms), calls, lambda call, status: record.record_json(
+            call, site=self.site, forms=self.forms, now=self.now))
+
+    def releases(self, calls) -> list[tuple[str, str]]:
+        reg = self.catalogue.registries
+        return self.kept(("releases", self.site, self.build["commit"], self.options["OCDS_OCID_PREFIX"]), calls,
+                         lambda call, status: opendata.ocds_release(
+                             call, site=self.site, status=status, partners=reg.partners,
+                             prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
+
+    def deadline_events(self, calls) -> dict:
+        reg = self.catalogue.registries
+        events = self.kept(("events", self.site), calls,
+                           lambda call, status: opendata.deadline_event(call, site=self.site, partners=reg.partners))
+        return {call.slug: event for call, event in zip(calls, events) if event is not None}
+
+    def search_records(self, calls) -> dict[str, tuple]:
+        """Each call's search record (generator.search) and the key it was made from."""
+        reg = self.catalogue.registries
+        macros = self.macros
+
+        def make(call, status):
+            deadline = str(macros.deadline(call, status))
+            return key_of(self.keys[call.slug], status, deadline), search.record(
+                call, status, reg.partners[call.partner].name, reg.themes, deadline)
+
+        return dict(zip((c.slug for c in calls), self.kept("search", calls, make)))
 
     def facet_description(self, kind, key):
         reg = self.catalogue.registries
@@ -248,6 +480,14 @@ def get_generators(pelican):
 
 
 def theme_globals(generator):
-    """Every generator's templates (Pelican's pages too) know where the site and its assets live."""
+    """Every generator's templates (Pelican's pages too) know where the site and its assets live;
+    compiled templates are kept beside the read cache, so a build does not compile them again."""
     base = generator.settings.get("SITE_PATH", "").rstrip("/")
     generator.env.globals.update(SITE=base, STATIC=f"{base}/{generator.settings['THEME_STATIC_DIR']}")
+    cache = options(generator.settings)["CALLS_CACHE_PATH"]
+    if cache:
+        if not os.path.isabs(cache):
+            cache = os.path.join(os.path.dirname(generator.settings["PATH"]), cache)
+        folder = os.path.join(os.path.dirname(cache), "templates")
+        os.makedirs(folder, exist_ok=True)
+        generator.env.bytecode_cache = FileSystemBytecodeCache(folder)

@@ -1,0 +1,166 @@
+"""Where a build writes: only the files whose bytes changed, each replaced atomically, and the files
+the site no longer has removed at the end. A page whose inputs are unchanged is not even rendered.
+
+The manifest (kept beside the read cache) remembers, for every file of the output folder, the key
+of the inputs it was made from and the digest of its bytes. A page is skipped when its key is
+unchanged; any other file is written when its digest differs. A manifest that does not describe the
+folder (another folder, or the folder replaced since) is ignored: the build is then cold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+
+from pelican.writers import Writer
+
+MANIFEST_VERSION = 1
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def key_of(*parts) -> bytes:
+    """A key for a page from the values it is rendered from (their repr must say all of them)."""
+    return digest(repr(parts).encode())
+
+
+def _identity(root: str):
+    try:
+        stat = os.stat(root)
+    except FileNotFoundError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+class Output:
+    """The output folder of a build and what is known of its files."""
+
+    def __init__(self, root: str, manifest_path: str | None):
+        self.root = os.path.abspath(root)
+        self.manifest_path = manifest_path
+        self.previous: dict[str, tuple] = {}
+        self.extra: dict = {}
+        if manifest_path and os.path.exists(manifest_path):
+            try:
+                with open(manifest_path, "rb") as handle:
+                    saved = pickle.load(handle)
+                if (saved.get("version") == MANIFEST_VERSION and saved.get("root") == self.root
+                        and saved.get("identity") == _identity(self.root)):
+                    self.previous = saved["files"]
+                    self.extra = saved.get("extra", {})
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, KeyError, AttributeError):
+                self.previous = {}
+        self.files: dict[str, tuple] = {}
+        self.written: list[str] = []
+        self.removed: list[str] = []
+
+    @property
+    def warm(self) -> bool:
+        """Whether the folder holds the output of a previous build that this manifest describes."""
+        return bool(self.previous)
+
+    def unchanged(self, path: str, key: bytes) -> bool:
+        """True when `path` was made from inputs with this `key`: it is kept as it is."""
+        old = self.previous.get(path)
+        if old is not None and old[0] == key:
+            self.files[path] = old
+            return True
+        return False
+
+    def keep_folder(self, prefix: str, skip=None) -> bool:
+        """Keep every file of the previous build under `prefix` as it is (but those whose path
+        after the prefix matches `skip`); False when there was none."""
+        kept = {path: entry for path, entry in self.previous.items()
+                if path.startswith(prefix) and not (skip and skip.match(path, len(prefix)))}
+        self.files.update(kept)
+        return bool(kept)
+
+    def write(self, path: str, data, key: bytes | None = None) -> bool:
+        """Write `data` (text or bytes) at `path` (relative to the root) unless it holds these bytes."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        new = digest(data)
+        old = self.previous.get(path)
+        self.files[path] = (key, new)
+        if old is not None and old[1] == new:
+            return False
+        target = os.path.join(self.root, path)
+        folder = os.path.dirname(target)
+        os.makedirs(folder, exist_ok=True)
+        temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+        self.written.append(path)
+        return True
+
+    def record(self, entries: dict[str, tuple], written: list[str]) -> None:
+        """What another process wrote into this folder for this build (generator.parallel)."""
+        self.files.update(entries)
+        self.written += written
+
+    def finish(self, **extra) -> None:
+        """Remove what this build no longer makes, then save the manifest."""
+        for path in sorted(set(self.previous) - set(self.files)):
+            target = os.path.join(self.root, path)
+            try:
+                os.remove(target)
+            except FileNotFoundError:
+                continue
+            self.removed.append(path)
+            folder = os.path.dirname(target)
+            while folder != self.root and not os.listdir(folder):
+                os.rmdir(folder)
+                folder = os.path.dirname(folder)
+        self.extra = extra
+        self.save()
+
+    def save(self) -> None:
+        if not self.manifest_path:
+            return
+        os.makedirs(os.path.dirname(self.manifest_path), exist_ok=True)
+        temporary = f"{self.manifest_path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            pickle.dump({"version": MANIFEST_VERSION, "root": self.root, "identity": _identity(self.root),
+                         "files": self.files, "extra": self.extra}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.manifest_path)
+        self.previous = dict(self.files)
+        self.files = {}
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+
+
+class _Pending(io.StringIO):
+    """A file Pelican writes into; its text goes to the Output when it is closed."""
+
+    def __init__(self, output: Output, path: str):
+        super().__init__()
+        self.output, self.path = output, path
+
+    def close(self):
+        if not self.closed:
+            self.output.write(self.path, self.getvalue())
+        super().close()
+
+
+class OutputWriter(Writer):
+    """Pelican's writer (editorial pages), writing through the build's Output when there is one."""
+
+    def _open_w(self, filename, encoding, override=False):
+        session = self.settings.get("CALLS_SESSION")
+        if session is None:
+            return super()._open_w(filename, encoding, override)
+        output = session.output
+        if filename in self._written_files and not override:
+            return super()._open_w(filename, encoding, override)
+        self._written_files.add(filename)
+        return _Pending(output, output.relative(filename))
+
+
+def get_writer(pelican):
+    return OutputWriter
