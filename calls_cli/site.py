@@ -40,12 +40,12 @@ def check(settings_path):
 
 
 def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False,
-               memory: dict | None = None) -> int:
+               memory: dict | None = None, changed=None) -> int:
     """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
     started = time.monotonic()
     try:
         built = site_build.build_site(settings_path, output, now=now, search=search, memory=memory,
-                                      progress=None if quiet else Progress("Building"))
+                                      changed=changed, progress=None if quiet else Progress("Building"))
     except InvalidCatalogue as exc:
         click.echo(problems_report(exc.problems), err=True)
         return 1

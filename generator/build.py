@@ -19,7 +19,6 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import search as search_index
 from . import settings as plugin_settings
 from .output import Output
 from .site import Session
@@ -60,12 +59,13 @@ def locked(path: str):
 
 
 def build_site(settings_path: str, output: str | None = None, *, now=None, search: bool = True,
-               progress=None, memory: dict | None = None) -> Built:
+               progress=None, memory: dict | None = None, changed=None) -> Built:
     """Build into `output` (default: the settings' OUTPUT_PATH); raises InvalidCatalogue
     (generator.reader) with every problem, leaving the previous output as it was.
 
     `memory` is kept by a long-running caller (`make serve`) from one build to the next: the calls
-    read, their history and what was rendered of them stay in memory instead of being read again."""
+    read, their history and what was rendered of them stay in memory instead of being read again;
+    `changed` (the files a watcher saw change since the previous build) spares walking every call."""
     from pelican import Pelican
 
     settings = plugin_settings.load(settings_path)
@@ -80,18 +80,21 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
             out.root = staging
         try:
             session = Session(out, memory)
+            session.index, session.changed = search, changed
             settings = plugin_settings.load(settings_path, OUTPUT_PATH=out.root, CALLS_NOW=now,
                                             CALLS_PROGRESS=progress, CALLS_SESSION=session, **OVERRIDES)
-            Pelican(settings).run()
-            keys = search_index.update(out, session.search, out.extra.get("search", {})) if search else {}
+            try:
+                Pelican(settings).run()
+            finally:
+                keys = session.search.result() if session.search else {}
             if staging:
                 swap(staging, output)
                 out.root, staging = output, None
-            out.finish(search=keys, next_change=session.next_change)
+            out.finish(search=keys, listings=session.listings, next_change=session.next_change)
         finally:
             if staging:
                 shutil.rmtree(staging, ignore_errors=True)
-    return Built(output, out.written, out.removed, session.next_change)
+    return Built(output, list(out.written), out.removed, session.next_change)
 
 
 def next_due(settings_path: str, output: str | None = None) -> tuple[bool, dt.datetime | None]:

@@ -153,16 +153,20 @@ def deadline_event(call: Call, *, site, partners) -> tuple[bytes, bytes] | None:
     return b"".join(map(_ics_line, before)), b"".join(map(_ics_line, after))
 
 
-def icalendar_file(calls, events: dict[str, tuple[bytes, bytes]], *, name, now) -> bytes:
-    """A calendar of the deadlines of `calls` (their deadline_event by slug), each linking to its call."""
+def stamped(events: dict[str, tuple[bytes, bytes]], now) -> dict[str, bytes]:
+    """The deadline_event of each call with the build's instant as DTSTAMP."""
+    stamp = _ics_line(f"DTSTAMP:{now.astimezone(dt.timezone.utc).strftime(ICS_UTC)}")
+    return {slug: before + stamp + after for slug, (before, after) in events.items()}
+
+
+def icalendar_file(calls, events: dict[str, bytes], *, name) -> bytes:
+    """A calendar of the deadlines of `calls` (their stamped events by slug), each linking to its call."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Appels d'innovation//calendrier des échéances//FR")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
     head, end = cal.to_ical().rsplit(b"END:VCALENDAR", 1)
-    stamp = _ics_line(f"DTSTAMP:{now.astimezone(dt.timezone.utc).strftime(ICS_UTC)}")
-    return (head + b"".join(events[c.slug][0] + stamp + events[c.slug][1] for c in calls if c.slug in events)
-            + b"END:VCALENDAR" + end)
+    return head + b"".join(events[c.slug] for c in calls if c.slug in events) + b"END:VCALENDAR" + end
 
 
 def sitemap(paths, site) -> str:

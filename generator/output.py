@@ -24,8 +24,14 @@ def digest(data: bytes) -> bytes:
 
 
 def key_of(*parts) -> bytes:
-    """A key for a page from the values it is rendered from (their repr must say all of them)."""
-    return digest(repr(parts).encode())
+    """A key for a page from the values it is rendered from: bytes as they are (other keys), any
+    other value by its repr (which must say all of it)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part if isinstance(part, bytes) else repr(part).encode()
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.digest()
 
 
 def _identity(root: str):
@@ -55,7 +61,7 @@ class Output:
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, KeyError, AttributeError):
                 self.previous = {}
         self.files: dict[str, tuple] = {}
-        self.written: list[str] = []
+        self.written: dict[str, None] = {}  # the paths written by this build, in order
         self.removed: list[str] = []
 
     @property
@@ -71,11 +77,9 @@ class Output:
             return True
         return False
 
-    def keep_folder(self, prefix: str, skip=None) -> bool:
-        """Keep every file of the previous build under `prefix` as it is (but those whose path
-        after the prefix matches `skip`); False when there was none."""
-        kept = {path: entry for path, entry in self.previous.items()
-                if path.startswith(prefix) and not (skip and skip.match(path, len(prefix)))}
+    def keep(self, paths) -> bool:
+        """Keep these files of the previous build as they are; False when there was none."""
+        kept = {path: self.previous[path] for path in paths if path in self.previous}
         self.files.update(kept)
         return bool(kept)
 
@@ -95,13 +99,13 @@ class Output:
         with open(temporary, "wb") as handle:
             handle.write(data)
         os.replace(temporary, target)
-        self.written.append(path)
+        self.written[path] = None
         return True
 
     def record(self, entries: dict[str, tuple], written: list[str]) -> None:
         """What another process wrote into this folder for this build (generator.parallel)."""
         self.files.update(entries)
-        self.written += written
+        self.written.update(dict.fromkeys(written))
 
     def finish(self, **extra) -> None:
         """Remove what this build no longer makes, then save the manifest."""

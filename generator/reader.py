@@ -264,11 +264,27 @@ def read_fields(source: Source, raw, path: tuple) -> tuple[FormField, ...]:
 
 def find_calls(calls_path: str) -> list[str]:
     """Every `call.md` under `calls/` (folders may be grouped, e.g. calls/2026/<slug>/)."""
+    return [path for path, _ in scan_calls(calls_path)]
+
+
+def scan_calls(calls_path: str) -> list[tuple[str, tuple]]:
+    """Every `call.md` with the stamp of its folder (each file's name, size and time), in one walk."""
     found = []
-    for root, dirs, files in os.walk(calls_path):
-        dirs.sort()
-        if "call.md" in files:
-            found.append(os.path.join(root, "call.md"))
+
+    def visit(folder):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if any(e.name == "call.md" and e.is_file() for e in entries):
+            stats = [(e.name, e.stat()) for e in entries]
+            found.append((os.path.join(folder, "call.md"),
+                          tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)))
+        for entry in entries:
+            if entry.is_dir():
+                visit(entry.path)
+
+    visit(calls_path)
     return found
 
 
@@ -480,6 +496,7 @@ class ReadCache:
         self.path = path
         self.entries: dict = {}
         self.fresh: dict = {}
+        self.scanned: tuple[str, list] | None = None  # the last scan of the calls' folders (in memory)
         self.key = self._fingerprint(content_path)
         if path and os.path.exists(path):
             try:
@@ -504,11 +521,6 @@ class ReadCache:
                     with open(path, "rb") as handle:
                         digest.update(name.encode() + b"\0" + handle.read())
         return digest.hexdigest()
-
-    @staticmethod
-    def stamp(path: str) -> tuple:
-        folder = os.path.dirname(path)
-        return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)))
 
     def get(self, path: str, stamp: tuple):
         entry = self.entries.get(path)
@@ -538,18 +550,49 @@ class ReadCache:
         os.replace(temporary, self.path)
 
 
+def rescan(calls_path: str, scanned: list[tuple[str, tuple]], changed) -> list[tuple[str, tuple]] | None:
+    """The previous scan with the folders of the `changed` files stamped again, or None when a change
+    is not inside a known call folder (a call added, moved or removed needs a whole scan)."""
+    root = os.path.abspath(calls_path)
+    prefix = len(os.path.join(calls_path, ""))
+    index = {os.path.join(root, os.path.dirname(path)[prefix:]): n for n, (path, _) in enumerate(scanned)}
+    result = list(scanned)
+    for changed_path in changed:
+        folder = os.path.dirname(os.path.abspath(changed_path))
+        if not folder.startswith(root + os.sep) and folder != root:
+            continue  # a registry, a page or the theme: not a call's folder
+        while folder not in index and folder.startswith(root + os.sep):
+            folder = os.path.dirname(folder)
+        if folder not in index:
+            return None
+        found = scan_calls(folder)[:1]
+        if not found or os.path.abspath(os.path.dirname(found[0][0])) != folder:
+            return None
+        result[index[folder]] = (scanned[index[folder]][0], found[0][1])
+    return result
+
+
 def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None,
-                   *, cache: ReadCache | None = None, save: bool = True) -> Catalogue:
+                   *, cache: ReadCache | None = None, save: bool = True, changed=None) -> Catalogue:
     """Read and validate everything; `progress(done, total)` is called while calls are read.
 
     With `cache_path`, results of unchanged calls are taken from the previous run; with `cache`
-    (the ReadCache of a previous build in this process), from memory. Calls not in the cache are
-    read on both cores.
+    (the ReadCache of a previous build in this process), from memory, and then `changed` (the files
+    changed since, as a file watcher saw them) spares a walk through every call folder. Calls not in
+    the cache are read on both cores.
     """
     registries, problems = read_registries(content_path)
     cache = cache.renewed(content_path) if cache else ReadCache(cache_path, content_path)
-    paths = find_calls(calls_path)
-    stamps = [cache.stamp(path) for path in paths]
+    scanned = None
+    if changed is not None and cache.scanned is not None and cache.scanned[0] == calls_path:
+        scanned = rescan(calls_path, cache.scanned[1], changed)
+    if scanned is None:
+        scanned = scan_calls(calls_path)
+    cache.scanned = (calls_path, scanned)
+    paths, stamps = [], []
+    for path, stamp in scanned:
+        paths.append(path)
+        stamps.append(stamp)
     missing = [path for path, stamp in zip(paths, stamps) if cache.get(path, stamp) is None]
     parent = os.getpid()
 

@@ -30,7 +30,7 @@ SHARD_SIZE = 320
 # Pagefind's ready-made interfaces: our search page has its own.
 UNUSED = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.")
 TAG = re.compile(r"<[^>]+>")
-OTHER_SHARDS = re.compile(r"\d+/")  # inside the first shard's folder
+SHARD_FILE = re.compile(rf"^({ROOT}/\d+)/")  # a file of a shard other than the first
 LANGUAGE = "fr"
 
 
@@ -140,13 +140,17 @@ def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dic
     shards: dict[int, list[str]] = {n: [] for n in range(count)}
     for slug in records:
         shards[shard_of(slug, count)].append(slug)
+    files: dict[str, list[str]] = {}
+    for path in output.previous:
+        if path.startswith(ROOT + "/"):
+            shard = SHARD_FILE.match(path)
+            files.setdefault(shard.group(1) if shard else ROOT, []).append(path)
     keys, todo = {}, []
     for number, slugs in shards.items():
         slugs.sort()
         folder = shard_folder(number)
         keys[folder] = key_of(count, [(slug, records[slug][0]) for slug in slugs])
-        if previous.get(folder) == keys[folder] and output.keep_folder(folder + "/", skip=OTHER_SHARDS
-                                                                        if number == 0 else None):
+        if previous.get(folder) == keys[folder] and output.keep(files.get(folder, ())):
             continue
         todo.append((folder, [records[slug][1] for slug in slugs]))
     workers = max(1, min(cores(), len(todo)))

@@ -17,6 +17,7 @@ import logging
 import os
 import subprocess
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
@@ -28,7 +29,7 @@ from callmodel.status import count_changes, next_change, status_data
 
 from . import history, opendata, search
 from .output import Output, digest, key_of
-from .parallel import in_two
+from .parallel import MINIMUM, in_two
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
 from .settings import calls_path, options
 
@@ -50,7 +51,10 @@ class Session:
         self.catalogue: Catalogue | None = None
         self.now: dt.datetime | None = None
         self.next_change: dt.datetime | None = None
-        self.search: dict = {}
+        self.index = False  # whether to update the search index (generator.build says)
+        self.changed: set[str] | None = None  # the files changed since the previous build, if known
+        self.listings: dict[str, bytes] = {}  # each listing's key, all its pages together
+        self.search: Future | None = None  # the index being updated, its shards' keys when done
 
 
 class BuildInfo:
@@ -87,13 +91,15 @@ def order_open(calls):
     return sorted(calls, key=lambda c: (c.closes or far, c.title))
 
 
-def order_for_listing(calls, now):
-    """Open (soonest deadline first), then upcoming (soonest opening), then closed (latest first)."""
-    groups = defaultdict(list)
-    for call in calls:
-        groups[call.status(now)].append(call)
-    return (order_open(groups["open"]) + sorted(groups["upcoming"], key=lambda c: (c.opens, c.title))
-            + sorted(groups["closed"], key=lambda c: c.closes or c.opens, reverse=True))
+def deadline_text(call: Call, status: str) -> str:
+    """What a card, a call page and a search result say of the deadline (as of the build)."""
+    if status == "upcoming":
+        return f"Ouverture le {french.french_datetime(call.opens)}"
+    if call.closes is None:
+        return "Sans date limite"
+    if status == "closed":
+        return f"Clos le {french.french_datetime(call.closes)}"
+    return f"Date limite : {french.french_datetime(call.closes)}"
 
 
 def page_file(path: str) -> str:
@@ -138,7 +144,7 @@ class CallsGenerator(Generator):
         probe = BuildInfo(calls_folder)
         self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"],
                                                    cache_path=cache, cache=self.memory.get("read"),
-                                                   save=self.session.memory is None)
+                                                   save=self.session.memory is None, changed=self.session.changed)
         self.memory["read"] = self.catalogue.cache
         self.build = probe.result()
         if not self.catalogue.ok:
@@ -150,10 +156,22 @@ class CallsGenerator(Generator):
             found = self.history(calls_folder)
             if not found.available:
                 log.warning("calls: history of changes unavailable (%s)", found.reason)
-            self.catalogue.calls = [self.with_history(call, found, calls_folder) for call in self.catalogue.calls]
-        self.keys = {call.slug: key_of(self.catalogue.keys[call.slug], call.version,
-                                       None if call.history is None else call.history.available)
-                     for call in self.catalogue.calls}
+            before, after = self.memory.get("with_history", {}), {}
+            prefix = os.path.join(calls_folder, "")
+            calls = []
+            for call in self.catalogue.calls:
+                entries = found.of(call.folder[len(prefix):])
+                kept = before.get(call.slug)
+                if kept is None or kept[0] is not call or kept[1] != entries:
+                    kept = (call, entries, dataclasses.replace(call, history=entries, version=entries.version))
+                after[call.slug] = kept
+                calls.append(kept[2])
+            self.memory["with_history"] = after
+            self.catalogue.calls = calls
+        self.keys = self.memo("call_keys", (
+            (self.catalogue.keys[call.slug], call.version, None if call.history is None else call.history.available)
+            for call in self.catalogue.calls), lambda parts: key_of(*parts))
+        self.keys = dict(zip((call.slug for call in self.catalogue.calls), self.keys))
         self.context["calls_catalogue"] = self.catalogue
         self.session.catalogue, self.session.now = self.catalogue, self.now
         self.session.next_change = next_change(self.catalogue.calls, self.now)
@@ -170,12 +188,6 @@ class CallsGenerator(Generator):
         return found
 
     # -- helpers for templates --------------------------------------------------------------
-
-    @staticmethod
-    def with_history(call: Call, found: history.History, calls_folder: str) -> Call:
-        """The call with its public history (None when CALLS_HISTORY is off: no history section)."""
-        entries = found.of(os.path.relpath(call.folder, calls_folder))
-        return dataclasses.replace(call, history=entries, version=entries.version)
 
     def link(self, path: str) -> str:
         return f"{self.base}/{path}"
@@ -199,6 +211,7 @@ class CallsGenerator(Generator):
             "call_link": lambda call: self.link(urls.CALL.format(slug=call.slug)),
             "status_of": lambda call: call.status(self.now),
             "status_data": status_data,
+            "deadline_text": deadline_text,
             "days_left": self.days_left,
             "build": self.build,
         }
@@ -211,11 +224,32 @@ class CallsGenerator(Generator):
         settings = {k: plain(v) for k, v in self.settings.items() if k not in VOLATILE_SETTINGS}
         return key_of(templates, self.catalogue.cache.key, settings, self.site, self.forms, self.base)
 
-    def status_key(self, call: Call) -> tuple:
-        """What a page shows of a call beside its text: its status and days left."""
-        status = call.status(self.now)
-        return (self.keys[call.slug], status,
-                self.days_left(call) if status == "open" and call.closes else None)
+    def memo(self, name: str, values, make) -> list:
+        """`make(value)` for each value, kept in memory from one build of this process to the next
+        while the value is the same (keys of keys: a rebuild computes only the changed calls')."""
+        before, after = self.memory.get(name, {}), {}
+        result = []
+        for value in values:
+            made = before[value] if value in before else make(value)
+            after[value] = made
+            result.append(made)
+        self.memory[name] = after
+        return result
+
+    def status_keys_of(self, calls) -> None:
+        """What a page shows of each call: its text (its key), its status and days left."""
+        parts = []
+        for call in calls:
+            status = call.status(self.now)
+            parts.append((self.keys[call.slug], status,
+                          self.days_left(call) if status == "open" and call.closes else None))
+        self.status_keys = dict(zip((c.slug for c in calls), self.memo("status_keys", parts, lambda p: key_of(*p))))
+        self.call_page_keys = dict(zip((c.slug for c in calls), self.memo(
+            ("call_pages", self.common), self.status_keys.values(),
+            lambda key: key_of(self.site, self.common, "call", key))))
+
+    def status_key(self, call: Call) -> bytes:
+        return self.status_keys[call.slug]
 
     def page(self, template: str, path: str, key: tuple, values=dict) -> None:
         """Render `template` at `path` with `values()` unless the page there was made from the same
@@ -246,20 +280,33 @@ class CallsGenerator(Generator):
         open_calls = order_open(by_status["open"])
         upcoming = sorted(by_status["upcoming"], key=lambda c: (c.opens, c.title))
         closed = sorted(by_status["closed"], key=lambda c: c.closes or c.opens, reverse=True)
+        # Every listing's order: open (soonest deadline first), upcoming (soonest opening), closed
+        # (latest first); a facet's calls are taken in this order, so they need no sort of their own.
+        ordered = open_calls + upcoming + closed
 
         facets = {"type": {k: [] for k in CALL_TYPES}, "theme": {k: [] for k in reg.themes},
                   "partner": {k: [] for k in reg.partners}}
-        for call in calls:
+        for call in ordered:
             facets["type"][call.type].append(call)
             facets["partner"][call.partner].append(call)
             for theme in call.themes:
                 facets["theme"][theme].append(call)
 
+        self.status_keys_of(calls)
         self.theme_static()
-        self.call_pages(calls)
+        todo = self.call_pages_to_make(calls)
+        # pagefind works on the other core while pages are made; after the call pages when they
+        # are made by two processes (no thread may run when this one forks).
+        if len(todo) < MINIMUM:
+            self.start_search(calls)
+        self.call_pages(todo)
+        if len(todo) >= MINIMUM:
+            self.start_search(calls)
         macros = self.env.get_template("_macros.html").make_module(self.globals)
         self.kept_cards, self.cards = self.memory.get("cards", {}), {}
+        self.listing_keys: dict[str, bytes] = {}
         self.macros = macros
+        self.card_digests = {call.slug: self.card(call)[1] for call in calls}
         self.count_changes = {status: " ".join(f"{int(m.timestamp())}:{d:+d}" for m, d in moves)
                               for status, moves in count_changes(calls, now, COUNT_CHANGES).items()}
         on_home = self.options["CALLS_ON_HOME"]
@@ -283,13 +330,13 @@ class CallsGenerator(Generator):
             for key, group in sorted(groups.items()):
                 path = urls.FACETS[kind].format(key=key)
                 title = labels[kind](key)
-                self.listing(path, title, order_for_listing(group, now), self.facet_description(kind, key),
+                self.listing(path, title, group, self.facet_description(kind, key),
                              feeds=[(f"{title} (Atom)", urls.feed(kind, key))],
                              calendars=[(f"Échéances : {title}", urls.ics(kind, key))], facet=(kind, key))
                 self.feed(urls.feed(kind, key), group, f"{title} – {self.settings['SITENAME']}", path)
-                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}",
-                                                                        now=now))
+                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}"))
         self.memory["cards"] = self.cards
+        self.session.listings = self.listing_keys
         counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
         shards = search.shard_paths(len(calls), self.base)
         self.page("partners", urls.PARTNERS, counts["partner"], lambda: dict(counts=counts["partner"]))
@@ -300,7 +347,7 @@ class CallsGenerator(Generator):
         self.page("404", "404.html", ())
 
         self.feed(urls.FEED_ALL, calls, f"Tous les appels – {self.settings['SITENAME']}", "")
-        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels", now=now))
+        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"))
         self.write(urls.CALLS_JSON, record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
                                                           build=self.build, records=self.records(calls)))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
@@ -310,7 +357,6 @@ class CallsGenerator(Generator):
         html = [p for p in self.pages if p.endswith("/") or p == ""] + [p.url for p in pages]
         self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
-        self.session.search = self.search_records(calls)
 
     def theme_static(self) -> None:
         """The theme's CSS, script and icons, written when their bytes change (Pelican's own copy,
@@ -324,20 +370,31 @@ class CallsGenerator(Generator):
                     relative = os.path.relpath(os.path.join(root, name), source).replace(os.sep, "/")
                     self.out.write(f"{target}/{relative}", handle.read())
 
-    def call_pages(self, calls) -> None:
-        """Each call's page and documents, on both cores when there are many to render."""
-        progress = self.options["CALLS_PROGRESS"]
-        reg = self.catalogue.registries
+    def start_search(self, calls) -> None:
+        if self.session.index:
+            records = self.search_records(calls)
+            pool = ThreadPoolExecutor(1)
+            self.session.search = pool.submit(search.update, self.out, records, self.out.extra.get("search", {}))
+            pool.shutdown(wait=False)
+
+    def call_pages_to_make(self, calls) -> list[tuple]:
+        """The calls whose page (key) or documents (None) must be made again; the others are kept."""
         todo = []
         for call in calls:
             path = urls.CALL.format(slug=call.slug)
             self.pages.append(path)
-            key = key_of(self.site, self.common, "call", self.status_key(call))
+            key = self.call_page_keys[call.slug]
             if not self.out.unchanged(page_file(path), key):
                 todo.append((call, key))
             documents = [self.out.unchanged(path + d.file, self.keys[call.slug]) for d in call.documents]
             if not all(documents):
                 todo.append((call, None))
+        return todo
+
+    def call_pages(self, todo) -> None:
+        """Each call's page and documents, on both cores when there are many to render."""
+        progress = self.options["CALLS_PROGRESS"]
+        reg = self.catalogue.registries
         parent = os.getpid()
 
         def render(batch):
@@ -365,20 +422,24 @@ class CallsGenerator(Generator):
         written = self.out.write(path, data, key)
         return path, self.out.files[path], written
 
-    def card_keys(self, calls) -> list:
-        return [self.status_key(c) for c in calls]
+    def card(self, call: Call, level: int = 2) -> tuple[str, bytes]:
+        """A call's card (markup) and its digest, rendered once and kept while the call's key holds."""
+        key = (self.status_key(call), level)
+        made = self.cards.get(key) or self.kept_cards.get(key)
+        if made is None:
+            html = self.macros.card(call, level)
+            made = (html, digest(str(html).encode()))
+        self.cards[key] = made
+        return made
+
+    def card_keys(self, calls) -> bytes:
+        """What listings show of `calls`: their cards' bytes (a call whose card reads the same, its
+        text edited, changes no listing)."""
+        digests = self.card_digests
+        return b"".join([digests[c.slug] for c in calls])
 
     def card_list(self, calls, level: int = 2) -> list:
-        """The cards of `calls` (markup), each rendered once and kept while its key holds."""
-        result = []
-        for call in calls:
-            key = (self.status_key(call), level)
-            html = self.cards.get(key) or self.kept_cards.get(key)
-            if html is None:
-                html = self.macros.card(call, level)
-            self.cards[key] = html
-            result.append(html)
-        return result
+        return [self.card(call, level)[0] for call in calls]
 
     def listing(self, path, title, calls, description, *, feeds=(), calendars=(), facet=None, status=None):
         """A paginated listing: never every call on one page. A page is rendered only when the cards
@@ -386,6 +447,13 @@ class CallsGenerator(Generator):
         size = self.options["CALLS_PER_PAGE"]
         pages = max(1, -(-len(calls) // size))
         changes = self.count_changes.get(status, "") if status else ""
+        paths = [urls.page(path, number) for number in range(1, pages + 1)]
+        whole = key_of(self.common, title, description, self.card_keys(calls), size, feeds, calendars, facet,
+                       status, changes)
+        self.listing_keys[path] = whole
+        if self.out.extra.get("listings", {}).get(path) == whole and self.out.keep(map(page_file, paths)):
+            self.pages += paths  # no card of this listing changed: none of its pages is made again
+            return
         for number in range(1, pages + 1):
             shown = calls[(number - 1) * size:number * size]
             self.page("listing", urls.page(path, number),
@@ -431,19 +499,19 @@ class CallsGenerator(Generator):
                              call, site=self.site, status=status, partners=reg.partners,
                              prefix=self.options["OCDS_OCID_PREFIX"], build=self.build))
 
-    def deadline_events(self, calls) -> dict:
+    def deadline_events(self, calls) -> dict[str, bytes]:
         reg = self.catalogue.registries
         events = self.kept(("events", self.site), calls,
                            lambda call, status: opendata.deadline_event(call, site=self.site, partners=reg.partners))
-        return {call.slug: event for call, event in zip(calls, events) if event is not None}
+        return opendata.stamped({call.slug: event for call, event in zip(calls, events) if event is not None},
+                                self.now)
 
     def search_records(self, calls) -> dict[str, tuple]:
         """Each call's search record (generator.search) and the key it was made from."""
         reg = self.catalogue.registries
-        macros = self.macros
 
         def make(call, status):
-            deadline = str(macros.deadline(call, status))
+            deadline = deadline_text(call, status)
             return key_of(self.keys[call.slug], status, deadline), search.record(
                 call, status, reg.partners[call.partner].name, reg.themes, deadline)
 
