@@ -1,7 +1,8 @@
 """`calls serve` (`make serve`): the whole platform on one machine, on its embedded defaults.
 
 Starts a real S3 server (SeaweedFS) and a mail sink (aiosmtpd) with their data under var/, builds
-the site, serves it, runs the form service, and rebuilds when calls/, content/ or theme/ change.
+the site, serves it, runs the form service, and rebuilds when calls/, content/ or theme/ change and
+when a call opens or closes. Rebuilds keep what they read in memory and make only what changed.
 One Ctrl-C stops everything.
 """
 
@@ -18,9 +19,11 @@ import time
 
 import click
 
+from callmodel.dates import utc_now
+
 from . import local, options
 from .local import Instance
-from .site import build_site
+from .site import build_once
 
 SCHEDULE_SECONDS = 60
 
@@ -67,7 +70,9 @@ def run(where: Instance, settings_path: str) -> None:
         stoppers.append(s3.stop)
         mail = local.start_mail_sink(os.path.join(where.var, "mail"), where.mail_port)
         stoppers.append(mail.stop)
-        if build_site(settings_path, where.output) != 0:
+        memory: dict = {}
+        built = build_once(settings_path, where.output, memory=memory)
+        if built is None:
             click.echo("The catalogue has errors (above): fix them, the site is rebuilt on save.", err=True)
         forms = subprocess.Popen([sys.executable, "-m", "flask", "--app", "formservice:create_app", "run",
                                   "--host", "127.0.0.1", "--port", str(where.forms_port)], env=formservice_env(where))
@@ -82,12 +87,13 @@ def run(where: Instance, settings_path: str) -> None:
   Form service     {where.forms_url}/healthz
   S3 (SeaweedFS)   {s3.endpoint}  bucket "{s3.bucket}", data in {where.var}/s3
   Mail sink        smtp://127.0.0.1:{where.mail_port}  messages in {mail.directory}/new/
-  Rebuilds when calls/, content/ or theme/ change; runs `calls send-receipts` and
-  `calls send-exports` every minute, as cron would in production. Ctrl-C stops everything.
+  Rebuilds when calls/, content/ or theme/ change and when a call opens or closes; runs
+  `calls send-receipts` and `calls send-exports` every minute, as cron would in production.
+  Ctrl-C stops everything.
   Other commands reach this instance with --instance {where.port}.
 """)
         threading.Thread(target=run_schedule, args=(where,), daemon=True).start()
-        watch_and_rebuild(where, settings_path)
+        watch_and_rebuild(where, settings_path, memory, built.next_change if built else None)
     except KeyboardInterrupt:
         pass
     finally:
@@ -96,14 +102,25 @@ def run(where: Instance, settings_path: str) -> None:
             stop()
 
 
-def watch_and_rebuild(where: Instance, settings_path: str) -> None:
+def watch_and_rebuild(where: Instance, settings_path: str, memory: dict, due) -> None:
+    """Rebuild on each saved change (only what it touches), and at the instant a status changes."""
     import watchfiles
 
     folders = [os.path.join(where.root, name) for name in ("calls", "content", "theme")]
-    for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=400):
-        click.echo(f"{len(changes)} change(s): rebuilding...")
-        if build_site(settings_path, where.output) != 0:
+    for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=100, step=20,
+                                    rust_timeout=1000, yield_on_timeout=True):
+        if changes:
+            click.echo(f"{len(changes)} change(s): rebuilding...")
+        elif due is not None and utc_now() >= due:
+            click.echo("A call opens or closes now: rebuilding...")
+        else:
+            continue
+        built = build_once(settings_path, where.output, memory=memory,
+                           changed={path for _, path in changes} if changes else None)
+        if built is None:
             click.echo("Not published: fix the errors above (the previous site is still served).", err=True)
+        else:
+            due = built.next_change
 
 
 def run_schedule(where: Instance) -> None:

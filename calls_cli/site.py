@@ -39,24 +39,29 @@ def check(settings_path):
                f"{len(catalogue.registries.themes)} themes, {len(catalogue.registries.forms)} forms: all valid.")
 
 
-def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False,
-               memory: dict | None = None, changed=None) -> int:
+def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False) -> int:
     """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
+    return 0 if build_once(settings_path, output, now=now, search=search, quiet=quiet) else 1
+
+
+def build_once(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False,
+               memory: dict | None = None, changed=None) -> site_build.Built | None:
+    """One build; what it did, or None after saying in words why nothing was published."""
     started = time.monotonic()
     try:
         built = site_build.build_site(settings_path, output, now=now, search=search, memory=memory,
                                       changed=changed, progress=None if quiet else Progress("Building"))
     except InvalidCatalogue as exc:
         click.echo(problems_report(exc.problems), err=True)
-        return 1
+        return None
     except SearchIndexFailed as exc:
         click.echo(str(exc), err=True)
-        return 1
+        return None
     if not quiet:
-        click.echo(f"Site built in {built.output} ({time.monotonic() - started:.1f} s): "
+        click.echo(f"Site built in {built.output} ({time.monotonic() - started:.2f} s): "
                    f"{len(built.written)} file(s) written, {len(built.removed)} removed. {next_text(built.next_change)}",
                    err=True)
-    return 0
+    return built
 
 
 def next_text(moment) -> str:

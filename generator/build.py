@@ -73,7 +73,7 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
     manifest = manifest_path(settings, output)
     os.makedirs(os.path.dirname(output), exist_ok=True)
     with locked(manifest):
-        out = Output(output, manifest)
+        out = Output(output, manifest, verify=memory is None)
         staging = None
         if not out.warm:
             staging = tempfile.mkdtemp(prefix=os.path.basename(output) + ".tmp-", dir=os.path.dirname(output))

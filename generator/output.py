@@ -35,17 +35,18 @@ def key_of(*parts) -> bytes:
 
 
 def _identity(root: str):
+    """The folder as the manifest saw it last (a folder made again, or changed at its top, is not it)."""
     try:
         stat = os.stat(root)
     except FileNotFoundError:
         return None
-    return (stat.st_dev, stat.st_ino)
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns)
 
 
 class Output:
     """The output folder of a build and what is known of its files."""
 
-    def __init__(self, root: str, manifest_path: str | None):
+    def __init__(self, root: str, manifest_path: str | None, *, verify: bool = False):
         self.root = os.path.abspath(root)
         self.manifest_path = manifest_path
         self.previous: dict[str, tuple] = {}
@@ -58,6 +59,9 @@ class Output:
                         and saved.get("identity") == _identity(self.root)):
                     self.previous = saved["files"]
                     self.extra = saved.get("extra", {})
+                if verify:  # a file removed by hand is made again
+                    self.previous = {path: entry for path, entry in self.previous.items()
+                                     if os.path.exists(os.path.join(self.root, path))}
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, KeyError, AttributeError):
                 self.previous = {}
         self.files: dict[str, tuple] = {}

@@ -6,12 +6,15 @@ no search markup, and pagefind's time is spent on calls alone. Its cost grows wi
 indexes (about 2 ms of CPU per call here), so the index is split into shards of a few hundred
 calls, each a pagefind bundle, by a stable hash of the slug: a change re-indexes the shards whose
 calls changed, and a full build indexes the shards on both cores. The search page merges the
-shards in the browser (`mergeIndex`); a catalogue of up to SHARD_SIZE calls has one bundle.
+shards in the browser (`mergeIndex`); a catalogue of up to SHARD_SIZE calls has one bundle, in
+`pagefind/`, and a shard without calls none.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import html
 import json
 import re
@@ -54,9 +57,20 @@ def shard_folder(number: int) -> str:
     return ROOT if number == 0 else f"{ROOT}/{number}"
 
 
-def shard_paths(calls: int, base: str = "") -> list[str]:
-    """The addresses of the bundles merged into the first one, for the search page."""
-    return [f"{base}/{shard_folder(n)}/" for n in range(1, shard_count(calls))]
+def shards(slugs) -> dict[int, list[str]]:
+    """The calls of each shard that has any, by shard number."""
+    slugs = list(slugs)
+    count = shard_count(len(slugs))
+    found: dict[int, list[str]] = {}
+    for slug in slugs:
+        found.setdefault(shard_of(slug, count), []).append(slug)
+    return dict(sorted(found.items()))
+
+
+def bundles(slugs, base: str = "") -> list[str]:
+    """The addresses of the bundles for the search page: the first loads pagefind, the others are
+    merged into it."""
+    return [f"{base}/{shard_folder(n)}/" for n in shards(slugs)]
 
 
 def text_of(body_html: str) -> str:
@@ -124,11 +138,97 @@ def index_shard(records: list[dict]) -> dict[str, bytes]:
     try:
         [created] = service.send([{"type": "NewIndex", "config": {"force_language": LANGUAGE}}])
         index = created["index_id"]
-        service.send([{"type": "AddRecord", "index_id": index, **r} for r in records])
+        if records:
+            service.send([{"type": "AddRecord", "index_id": index, **r} for r in records])
         [files] = service.send([{"type": "GetFiles", "index_id": index}])
     finally:
         service.close()
-    return {f["path"]: base64.b64decode(f["content"]) for f in files["files"] if not UNUSED.match(f["path"])}
+    return canonical({f["path"]: base64.b64decode(f["content"]) for f in files["files"] if not UNUSED.match(f["path"])})
+
+
+# -- one bundle's bytes, the same for the same records ------------------------------------------
+# Pagefind writes each filter's values, and the filters in its metadata, in the order of a Rust
+# HashMap, which changes from one run to the next: the same records gave other bytes. The values and
+# filters are put in order here, and the files they change renamed after their new hash (as
+# pagefind names them: the SHA-1 of the CBOR body, after the "pagefind_dcd" signature).
+
+SIGNATURE = b"pagefind_dcd"
+
+
+def _cbor_read(data: bytes, at: int = 0):
+    """The CBOR item at `at` (the unsigned integers, texts and arrays pagefind writes) and where it ends."""
+    major, info = data[at] >> 5, data[at] & 31
+    at += 1
+    if info < 24:
+        value = info
+    else:
+        size = 1 << (info - 24)
+        value, at = int.from_bytes(data[at:at + size], "big"), at + size
+    if major == 0:
+        return value, at
+    if major == 3:
+        return data[at:at + value].decode("utf-8"), at + value
+    if major == 4:
+        items = []
+        for _ in range(value):
+            item, at = _cbor_read(data, at)
+            items.append(item)
+        return items, at
+    raise SearchIndexFailed(f"search index: unexpected CBOR item {major} in pagefind's output")
+
+
+def _cbor_head(major: int, value: int) -> bytes:
+    if value < 24:
+        return bytes([major << 5 | value])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
+    raise ValueError(value)
+
+
+def _cbor(item) -> bytes:
+    if isinstance(item, int):
+        return _cbor_head(0, item)
+    if isinstance(item, str):
+        data = item.encode("utf-8")
+        return _cbor_head(3, len(data)) + data
+    return _cbor_head(4, len(item)) + b"".join(map(_cbor, item))
+
+
+def _unpack(data: bytes):
+    body = gzip.decompress(data)
+    assert body.startswith(SIGNATURE)
+    return _cbor_read(body, len(SIGNATURE))[0]
+
+
+def _pack(item) -> tuple[bytes, str]:
+    body = _cbor(item)
+    return gzip.compress(SIGNATURE + body, mtime=0), hashlib.sha1(body).hexdigest()
+
+
+def canonical(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The bundle with its filters in order, renamed and referred to by their new hashes."""
+    files = dict(files)
+    renamed = {}
+    for name in [n for n in files if n.startswith("filter/")]:
+        language = name[len("filter/"):].split("_", 1)[0]
+        filter_name, values = _unpack(files.pop(name))
+        data, digest = _pack([filter_name, sorted(values, key=lambda v: v[0])])
+        files[f"filter/{language}_{digest[:7]}.pf_filter"] = data
+        renamed[name[len("filter/"):-len(".pf_filter")]] = f"{language}_{digest[:7]}"
+    entry = json.loads(files["pagefind-entry.json"])
+    for name in [n for n in files if n.endswith(".pf_meta")]:
+        meta = _unpack(files.pop(name))
+        meta[3] = sorted([filter_name, renamed.get(hash_, hash_)] for filter_name, hash_ in meta[3])
+        data, digest = _pack(meta)
+        old = name[len("pagefind."):-len(".pf_meta")]
+        language = old.split("_", 1)[0]
+        files[f"pagefind.{language}_{digest[:10]}.pf_meta"] = data
+        for info in entry["languages"].values():
+            if info["hash"] == old:
+                info["hash"] = f"{language}_{digest[:10]}"
+    files["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+    return files
 
 
 def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dict) -> dict:
@@ -137,16 +237,13 @@ def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dic
     `records` maps each slug to its record and the key it was made from; `previous` is what this
     returned last time (each shard's key). Returns the keys of this build's shards."""
     count = shard_count(len(records))
-    shards: dict[int, list[str]] = {n: [] for n in range(count)}
-    for slug in records:
-        shards[shard_of(slug, count)].append(slug)
     files: dict[str, list[str]] = {}
     for path in output.previous:
         if path.startswith(ROOT + "/"):
             shard = SHARD_FILE.match(path)
             files.setdefault(shard.group(1) if shard else ROOT, []).append(path)
     keys, todo = {}, []
-    for number, slugs in shards.items():
+    for number, slugs in shards(records).items():
         slugs.sort()
         folder = shard_folder(number)
         keys[folder] = key_of(count, [(slug, records[slug][0]) for slug in slugs])
@@ -155,7 +252,7 @@ def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dic
         todo.append((folder, [records[slug][1] for slug in slugs]))
     workers = max(1, min(cores(), len(todo)))
     with ThreadPoolExecutor(workers) as pool:
-        for (folder, _), files in zip(todo, pool.map(lambda job: index_shard(job[1]), todo)):
-            for name, data in sorted(files.items()):
+        for (folder, _), made in zip(todo, pool.map(lambda job: index_shard(job[1]), todo)):
+            for name, data in sorted(made.items()):
                 output.write(f"{folder}/{name}", data)
     return keys

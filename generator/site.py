@@ -338,7 +338,7 @@ class CallsGenerator(Generator):
         self.memory["cards"] = self.cards
         self.session.listings = self.listing_keys
         counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
-        shards = search.shard_paths(len(calls), self.base)
+        shards = search.bundles((c.slug for c in calls), self.base)
         self.page("partners", urls.PARTNERS, counts["partner"], lambda: dict(counts=counts["partner"]))
         self.page("search", urls.SEARCH, (counts, shards), lambda: dict(counts=counts, shards=shards))
         self.page("opendata", urls.DATA, ())
@@ -424,7 +424,7 @@ class CallsGenerator(Generator):
 
     def card(self, call: Call, level: int = 2) -> tuple[str, bytes]:
         """A call's card (markup) and its digest, rendered once and kept while the call's key holds."""
-        key = (self.status_key(call), level)
+        key = (self.common, self.status_key(call), level)
         made = self.cards.get(key) or self.kept_cards.get(key)
         if made is None:
             html = self.macros.card(call, level)
