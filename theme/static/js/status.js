@@ -101,7 +101,8 @@ export function correctPage(root = document, now = Date.now()) {
       const [moment, delta] = change.split(":");
       if (Number(moment) * 1000 <= now) value += Number(delta);
     }
-    count.textContent = String(value);
+    const noun = count.dataset.noun;
+    count.textContent = noun ? `${value} ${noun}${value > 1 ? "s" : ""}` : String(value);
   }
 }
 
