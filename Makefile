@@ -7,6 +7,8 @@ PORT ?= 8000
 FORMS_PORT ?= 5000
 SETTINGS ?= pelicanconf.py
 CHROMIUM ?= /usr/bin/chromium
+# The auditing tools of the field, from npm: the Nu Html Checker (needs Java) and Lighthouse (Node 20).
+NODE_TOOLS := $(VENV)/npm/.installed
 
 .PHONY: serve test html check publish clean help
 
@@ -35,7 +37,11 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
-test: $(STAMP) $(CHROMIUM) ## Run every test (unit, site build, real S3 and SMTP, Chromium).
+$(NODE_TOOLS): $(STAMP)
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent vnu-jar@24.10.17 lighthouse@12.8.2
+	touch $(NODE_TOOLS)
+
+test: $(STAMP) $(CHROMIUM) $(NODE_TOOLS) ## Run every test (unit, site build, real S3 and SMTP, Chromium, vnu, Lighthouse).
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean: ## Remove the built site and local data (keeps the virtual environment).
