@@ -16,6 +16,8 @@ import pickle
 
 from pelican.writers import Writer
 
+from .reader import save_pickle
+
 MANIFEST_VERSION = 1
 
 
@@ -128,14 +130,10 @@ class Output:
         self.save()
 
     def save(self) -> None:
-        if not self.manifest_path:
-            return
-        os.makedirs(os.path.dirname(self.manifest_path), exist_ok=True)
-        temporary = f"{self.manifest_path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            pickle.dump({"version": MANIFEST_VERSION, "root": self.root, "identity": _identity(self.root),
-                         "files": self.files, "extra": self.extra}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.manifest_path)
+        if self.manifest_path:
+            save_pickle(self.manifest_path, {"version": MANIFEST_VERSION, "root": self.root,
+                                             "identity": _identity(self.root), "files": self.files,
+                                             "extra": self.extra})
         self.previous = dict(self.files)
         self.files = {}
 

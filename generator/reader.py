@@ -541,13 +541,17 @@ class ReadCache:
         return hashlib.blake2b(repr((self.key, path, stamp)).encode(), digest_size=16).digest()
 
     def save(self) -> None:
-        if not self.path:
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            pickle.dump((self.key, self.fresh), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        if self.path:
+            save_pickle(self.path, (self.key, self.fresh))
+
+
+def save_pickle(path: str, data) -> None:
+    """Replace the file at `path` with `data` pickled, in one step (a reader never sees half of it)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
 
 
 def rescan(calls_path: str, scanned: list[tuple[str, tuple]], changed) -> list[tuple[str, tuple]] | None:

@@ -396,6 +396,7 @@ class CallsGenerator(Generator):
         progress = self.options["CALLS_PROGRESS"]
         reg = self.catalogue.registries
         parent = os.getpid()
+        self.get_template("call")  # compiled once, before a fork shares it
 
         def render(batch):
             done = []
