@@ -25,12 +25,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def in_two(work, items: list, *, minimum: int = MINIMUM) -> list:
-    """`work(items)` returns one result per item; run it on two processes when it is worth it.
+def worth_it(count: int) -> bool:
+    """Whether `count` items are worth a second process (MINIMUM is read when asked: tests lower it)."""
+    return count >= MINIMUM and cores() >= 2 and hasattr(os, "fork")
+
+
+def in_two(work, items: list, *, share: float = 0.5, meanwhile=None) -> list:
+    """`work(items)` returns one result per item; run it on two processes when it is worth it:
+    this one takes `share` of the items, then runs `meanwhile()` while the child works on the rest.
     The results come back in the order of `items`."""
-    if len(items) < minimum or cores() < 2 or not hasattr(os, "fork"):
-        return work(items)
-    half = (len(items) + 1) // 2
+    if not worth_it(len(items)):
+        results = work(items)
+        if meanwhile:
+            meanwhile()
+        return results
+    half = int(len(items) * share)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -45,6 +54,8 @@ def in_two(work, items: list, *, minimum: int = MINIMUM) -> list:
     os.close(write_end)
     try:
         mine = work(items[:half])
+        if meanwhile:
+            meanwhile()
     finally:  # read the child's answer even when this half failed: it may wait to write it
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()

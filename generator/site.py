@@ -29,7 +29,7 @@ from callmodel.status import count_changes, next_change, status_data
 
 from . import history, opendata, search
 from .output import Output, digest, key_of
-from .parallel import MINIMUM, in_two
+from .parallel import in_two, worth_it
 from .reader import Catalogue, InvalidCatalogue, read_catalogue
 from .settings import calls_path, options
 
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # Settings that change from one build to the next without changing what a page shows.
 VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "OUTPUT_PATH", "PLUGINS", "PLUGIN_PATHS"}
+# The share of the call pages this process makes when a forked child makes the others: it also
+# makes the listings and data files meanwhile.
+PARENT_SHARE = 0.3
 # How many future status changes a page with counts carries for its script.
 COUNT_CHANGES = 200
 
@@ -295,13 +298,20 @@ class CallsGenerator(Generator):
         self.status_keys_of(calls)
         self.theme_static()
         todo = self.call_pages_to_make(calls)
-        # pagefind works on the other core while pages are made; after the call pages when they
-        # are made by two processes (no thread may run when this one forks).
-        if len(todo) < MINIMUM:
+        forks = worth_it(len(todo))
+        if not forks:  # pagefind works on the other core from now on
             self.start_search(calls)
-        self.call_pages(todo)
-        if len(todo) >= MINIMUM:
+        # A forked child makes most call pages while this process makes a share of them, then the
+        # listings and data files (and starts pagefind: no thread may run when a process forks).
+        self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
+            calls, open_calls, upcoming, closed, facets, index_now=forks))
+
+    def listings_and_data(self, calls, open_calls, upcoming, closed, facets, *, index_now: bool) -> None:
+        """Everything but the call pages: home page, listings, feeds, calendars, data files."""
+        if index_now:
             self.start_search(calls)
+        reg = self.catalogue.registries
+        now = self.now
         macros = self.env.get_template("_macros.html").make_module(self.globals)
         self.kept_cards, self.cards = self.memory.get("cards", {}), {}
         self.listing_keys: dict[str, bytes] = {}
@@ -391,8 +401,9 @@ class CallsGenerator(Generator):
                 todo.append((call, None))
         return todo
 
-    def call_pages(self, todo) -> None:
-        """Each call's page and documents, on both cores when there are many to render."""
+    def call_pages(self, todo, meanwhile) -> None:
+        """Each call's page and documents, on both cores when there are many to render, and
+        `meanwhile()` in this process."""
         progress = self.options["CALLS_PROGRESS"]
         reg = self.catalogue.registries
         parent = os.getpid()
@@ -415,7 +426,7 @@ class CallsGenerator(Generator):
                     progress(number * len(todo) // len(batch), len(todo), "pages")
             return done
 
-        for path, entry, written in in_two(render, todo):
+        for path, entry, written in in_two(render, todo, share=PARENT_SHARE, meanwhile=meanwhile):
             self.out.record({path: entry}, [path] if written else [])
 
     def made(self, path: str, data, key) -> tuple:

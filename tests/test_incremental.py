@@ -13,7 +13,7 @@ import time_machine
 from click.testing import CliRunner
 
 from calls_cli import main
-from generator import build, search
+from generator import build, parallel, search
 
 NOW = "2026-11-28T12:00:00+01:00"
 AS_OF = re.compile(rb"\(statut au [^)]*\)\)")
@@ -175,3 +175,26 @@ def test_an_output_changed_behind_the_build_back_is_built_cold(site, tmp_path):
     build.build_site(str(site / "settings.py"), str(output), now=NOW)
     full_build(site, tmp_path / "full")
     assert differences(output, tmp_path / "full") == []
+
+
+def test_a_build_on_two_processes_writes_what_one_process_writes(site, tmp_path, monkeypatch):
+    """Calls read and pages made by a forked half (as for a large catalogue) give the same site."""
+    full_build(site, tmp_path / "one")
+    monkeypatch.setattr(parallel, "MINIMUM", 2)
+    full_build(site, tmp_path / "two")
+    assert differences(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_the_forked_half_returns_its_results_in_order_and_its_errors():
+    def square(items):
+        return [item * item for item in items]
+
+    assert parallel.in_two(square, list(range(1000)), share=0.3) == [n * n for n in range(1000)]
+
+    def fails(items):
+        if 999 in items:
+            raise ValueError("the child's half")
+        return items
+
+    with pytest.raises((parallel.WorkerFailed, ValueError), match="the child.s half"):  # inline on one core
+        parallel.in_two(fails, list(range(1000)))
