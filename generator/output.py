@@ -101,6 +101,11 @@ class Output:
         target = os.path.join(self.root, path)
         folder = os.path.dirname(target)
         os.makedirs(folder, exist_ok=True)
+        if not self.warm:  # a cold build's folder is not online yet: no need to replace atomically
+            with open(target, "wb") as handle:
+                handle.write(data)
+            self.written[path] = None
+            return True
         temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
             handle.write(data)
