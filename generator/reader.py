@@ -281,7 +281,7 @@ def scan_calls(calls_path: str) -> list[tuple[str, tuple]]:
             found.append((os.path.join(folder, "call.md"),
                           tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)))
         for entry in entries:
-            if entry.is_dir():
+            if entry.is_dir(follow_symlinks=False):
                 visit(entry.path)
 
     visit(calls_path)

@@ -6,7 +6,7 @@ anything is written; `generate_output` renders pages and data files.
 Every page is made from a key: what it shows (its calls' keys, their statuses and days left, its
 counts) and what the whole site shares (templates, our code, registries, settings). A page whose key
 is the one the output folder's manifest holds is not rendered again (generator.output), so a change
-renders the pages that show it and nothing else; docs/architecture.md says how a change finds them.
+renders the pages that show it and nothing else; docs/incremental-build.md says how a change finds them.
 """
 
 from __future__ import annotations
@@ -248,8 +248,8 @@ class CallsGenerator(Generator):
                           self.days_left(call) if status == "open" and call.closes else None))
         self.status_keys = dict(zip((c.slug for c in calls), self.memo("status_keys", parts, lambda p: key_of(*p))))
         self.call_page_keys = dict(zip((c.slug for c in calls), self.memo(
-            ("call_pages", self.common), self.status_keys.values(),
-            lambda key: key_of(self.site, self.common, "call", key))))
+            "call_pages", ((self.common, key) for key in self.status_keys.values()),
+            lambda parts: key_of(self.site, parts[0], "call", parts[1]))))
 
     def status_key(self, call: Call) -> bytes:
         return self.status_keys[call.slug]
