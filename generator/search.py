@@ -6,8 +6,8 @@ no search markup, and pagefind's time is spent on calls alone. Its cost grows wi
 indexes (about 2 ms of CPU per call here), so the index is split into shards of a few hundred
 calls, each a pagefind bundle, by a stable hash of the slug: a change re-indexes the shards whose
 calls changed, and a full build indexes the shards on both cores. The search page merges the
-shards in the browser (`mergeIndex`); a catalogue of up to SHARD_SIZE calls has one bundle, in
-`pagefind/`, and a shard without calls none.
+shards in the browser (`mergeIndex`), with the first bundle's code and WebAssembly for all of them;
+a catalogue of up to SHARD_SIZE calls has one bundle, in `pagefind/`, and a shard without calls none.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ ROOT = "pagefind"
 SHARD_SIZE = 320
 # Pagefind's ready-made interfaces: our search page has its own.
 UNUSED = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.")
+# Pagefind's code: the first bundle's serves every shard merged into it (one download).
+CODE = re.compile(r"^(?:pagefind\.js|pagefind-worker\.js|wasm\.[a-z-]+\.pagefind)$")
 TAG = re.compile(r"<[^>]+>")
 SHARD_FILE = re.compile(rf"^({ROOT}/\d+)/")  # a file of a shard other than the first
 LANGUAGE = "fr"
@@ -243,16 +245,17 @@ def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dic
             shard = SHARD_FILE.match(path)
             files.setdefault(shard.group(1) if shard else ROOT, []).append(path)
     keys, todo = {}, []
-    for number, slugs in shards(records).items():
+    for position, (number, slugs) in enumerate(shards(records).items()):
         slugs.sort()
         folder = shard_folder(number)
-        keys[folder] = key_of(count, [(slug, records[slug][0]) for slug in slugs])
+        keys[folder] = key_of(count, position == 0, [(slug, records[slug][0]) for slug in slugs])
         if previous.get(folder) == keys[folder] and output.keep(files.get(folder, ())):
             continue
-        todo.append((folder, [records[slug][1] for slug in slugs]))
+        todo.append((folder, position == 0, [records[slug][1] for slug in slugs]))
     workers = max(1, min(cores(), len(todo)))
     with ThreadPoolExecutor(workers) as pool:
-        for (folder, _), made in zip(todo, pool.map(lambda job: index_shard(job[1]), todo)):
+        for (folder, first, _), made in zip(todo, pool.map(lambda job: index_shard(job[2]), todo)):
             for name, data in sorted(made.items()):
-                output.write(f"{folder}/{name}", data)
+                if first or not CODE.match(name):
+                    output.write(f"{folder}/{name}", data)
     return keys

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from calls_cli.site import build_site
+from generator import search
+
+from .conftest import FIXTURE_NOW, FIXTURE_SETTINGS
+from .servers import static_site
 
 AXE = Axe()
 
@@ -177,3 +185,31 @@ def test_without_javascript_a_page_says_when_its_status_was_computed(browser, ba
         # What the page shows (Playwright's text assertions pass over <noscript>).
         assert "(statut au 28 novembre 2026 à 12 h 00 (heure de Paris))" in page.locator("main").inner_text(), path
     context.close()
+
+
+@pytest.fixture(scope="module")
+def sharded_site_url(tmp_path_factory):
+    """The fixture catalogue with its search index in shards of two calls (as a large catalogue's)."""
+    saved, search.SHARD_SIZE = search.SHARD_SIZE, 2
+    try:
+        output = str(tmp_path_factory.mktemp("sharded") / "output")
+        assert build_site(FIXTURE_SETTINGS, output, now=FIXTURE_NOW, quiet=True) == 0
+    finally:
+        search.SHARD_SIZE = saved
+    assert len([name for name in os.listdir(os.path.join(output, "pagefind")) if name.isdigit()]) >= 2
+    with static_site(output) as url:
+        yield url
+
+
+def test_search_merges_the_shards_of_a_large_catalogue(page, sharded_site_url):
+    wasm = []
+    page.on("request", lambda request: wasm.append(request.url) if ".pagefind" in request.url
+            and "/wasm." in request.url else None)
+    page.goto(f"{sharded_site_url}/recherche/")
+    page.get_by_label("Mots-clés").fill("LoRaWAN")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
+    page.get_by_label("Mots-clés").fill("")
+    page.get_by_label("Thème").select_option("Mobilité")
+    expect(page.get_by_role("status")).to_have_text("3 appels trouvés.")
+    assert len(set(wasm)) == 1, wasm  # one copy of pagefind's code for every shard

@@ -56,21 +56,28 @@ async function run(pagefind) {
   }
 }
 
-async function start() {
+// Pagefind and its other shards load while the person types: a search asked before they are
+// ready runs as soon as they are.
+async function load() {
   const pagefind = await import(form.dataset.pagefind);
   for (const shard of (form.dataset.pagefindShards || "").split(" ").filter(Boolean)) {
     await pagefind.mergeIndex(shard);
   }
   await pagefind.init();
-  const params = new URLSearchParams(location.search);
-  form.q.value = params.get("q") || "";
-  for (const name of FILTERS) if (params.get(name)) form.elements[name].value = params.get(name);
-  form.addEventListener("submit", (event) => { event.preventDefault(); run(pagefind); });
-  for (const name of FILTERS) form.elements[name].addEventListener("change", () => run(pagefind));
-  if (params.toString()) run(pagefind);
+  return pagefind;
 }
 
-start().catch(() => {
+const ready = load();
+const search = () => ready.then(run).catch(unavailable);
+const params = new URLSearchParams(location.search);
+form.q.value = params.get("q") || "";
+for (const name of FILTERS) if (params.get(name)) form.elements[name].value = params.get(name);
+form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
+for (const name of FILTERS) form.elements[name].addEventListener("change", search);
+ready.catch(unavailable);
+if (params.toString()) search();
+
+function unavailable() {
   form.hidden = true;
   statusLine.textContent = "La recherche n'est pas disponible : parcourez les appels par type, thème ou partenaire ci-dessous.";
-});
+}
