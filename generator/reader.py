@@ -496,7 +496,8 @@ class ReadCache:
         self.path = path
         self.entries: dict = {}
         self.fresh: dict = {}
-        self.scanned: tuple[str, list] | None = None  # the last scan of the calls' folders (in memory)
+        self.scanned: tuple[str, list, dict] | None = None  # the last scan of the calls' folders (in memory)
+        self.keys: dict[str, tuple] = {}  # each call's key by path, with the stamp it was made from
         self.key = self._fingerprint(content_path)
         if path and os.path.exists(path):
             try:
@@ -534,11 +535,18 @@ class ReadCache:
         kept while the registries and our code are unchanged."""
         key = self._fingerprint(content_path)
         self.entries = self.fresh if key == self.key else {}
+        if key != self.key:
+            self.keys = {}
         self.key, self.fresh = key, {}
         return self
 
     def call_key(self, path: str, stamp: tuple) -> bytes:
-        return hashlib.blake2b(repr((self.key, path, stamp)).encode(), digest_size=16).digest()
+        """What a call was read from: our code and the registries, its path, its folder's files."""
+        kept = self.keys.get(path)
+        if kept is None or kept[0] != stamp:
+            kept = self.keys[path] = (stamp, hashlib.blake2b(repr((self.key, path, stamp)).encode(),
+                                                             digest_size=16).digest())
+        return kept[1]
 
     def save(self) -> None:
         if self.path:
@@ -554,12 +562,18 @@ def save_pickle(path: str, data) -> None:
     os.replace(temporary, path)
 
 
-def rescan(calls_path: str, scanned: list[tuple[str, tuple]], changed) -> list[tuple[str, tuple]] | None:
+def scan_index(calls_path: str, scanned: list[tuple[str, tuple]]) -> dict[str, int]:
+    """The position in `scanned` of each call folder, by absolute path."""
+    root = os.path.abspath(calls_path)
+    prefix = len(os.path.join(calls_path, ""))
+    return {os.path.join(root, os.path.dirname(path)[prefix:]): n for n, (path, _) in enumerate(scanned)}
+
+
+def rescan(calls_path: str, scanned: list[tuple[str, tuple]], index: dict[str, int],
+           changed) -> list[tuple[str, tuple]] | None:
     """The previous scan with the folders of the `changed` files stamped again, or None when a change
     is not inside a known call folder (a call added, moved or removed needs a whole scan)."""
     root = os.path.abspath(calls_path)
-    prefix = len(os.path.join(calls_path, ""))
-    index = {os.path.join(root, os.path.dirname(path)[prefix:]): n for n, (path, _) in enumerate(scanned)}
     result = list(scanned)
     for changed_path in changed:
         folder = os.path.dirname(os.path.abspath(changed_path))
@@ -589,10 +603,13 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
     cache = cache.renewed(content_path) if cache else ReadCache(cache_path, content_path)
     scanned = None
     if changed is not None and cache.scanned is not None and cache.scanned[0] == calls_path:
-        scanned = rescan(calls_path, cache.scanned[1], changed)
+        scanned = rescan(calls_path, cache.scanned[1], cache.scanned[2], changed)
+        if scanned is not None:
+            cache.scanned = (calls_path, scanned, cache.scanned[2])
     if scanned is None:
         scanned = scan_calls(calls_path)
-    cache.scanned = (calls_path, scanned)
+        if not save:  # kept in memory for the next build of this process
+            cache.scanned = (calls_path, scanned, scan_index(calls_path, scanned))
     paths, stamps = [], []
     for path, stamp in scanned:
         paths.append(path)

@@ -315,6 +315,8 @@ class CallsGenerator(Generator):
         macros = self.env.get_template("_macros.html").make_module(self.globals)
         self.kept_cards, self.cards = self.memory.get("cards", {}), {}
         self.listing_keys: dict[str, bytes] = {}
+        self.newest_first = {call.slug: n for n, call in enumerate(
+            sorted(calls, key=lambda c: (c.published, c.slug), reverse=True))}
         self.macros = macros
         self.card_digests = {call.slug: self.card(call)[1] for call in calls}
         self.count_changes = {status: " ".join(f"{int(m.timestamp())}:{d:+d}" for m, d in moves)
@@ -479,7 +481,8 @@ class CallsGenerator(Generator):
 
     def feed(self, path, calls, title, page_path) -> None:
         """An Atom feed of the most recent calls of a listing, made again only when they change."""
-        recent = sorted(calls, key=lambda c: (c.published, c.slug), reverse=True)[:opendata.FEED_SIZE]
+        position = self.newest_first
+        recent = sorted(calls, key=lambda c: position[c.slug])[:opendata.FEED_SIZE]
         key = key_of(self.site, self.common, title, page_path, [self.keys[c.slug] for c in recent],
                      None if recent else self.now)
         if not self.out.unchanged(path, key):
