@@ -102,13 +102,14 @@ def run(where: Instance, settings_path: str) -> None:
             stop()
 
 
-def watch_and_rebuild(where: Instance, settings_path: str, memory: dict, due) -> None:
-    """Rebuild on each saved change (only what it touches), and at the instant a status changes."""
+def watch_and_rebuild(where: Instance, settings_path: str, memory: dict, due, stop=None) -> None:
+    """Rebuild on each saved change (only what it touches), and at the instant a status changes;
+    until `stop` (a threading.Event) is set, if given."""
     import watchfiles
 
     folders = [os.path.join(where.root, name) for name in ("calls", "content", "theme")]
     for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=100, step=20,
-                                    rust_timeout=1000, yield_on_timeout=True):
+                                    rust_timeout=1000, yield_on_timeout=True, stop_event=stop):
         if changes:
             click.echo(f"{len(changes)} change(s): rebuilding...")
         elif due is not None and utc_now() >= due:

@@ -54,7 +54,7 @@ def build_once(settings_path: str, output: str | None = None, *, now=None, searc
     except InvalidCatalogue as exc:
         click.echo(problems_report(exc.problems), err=True)
         return None
-    except SearchIndexFailed as exc:
+    except (SearchIndexFailed, site_build.OutputHoldsSources) as exc:
         click.echo(str(exc), err=True)
         return None
     if not quiet:

@@ -28,6 +28,10 @@ from .site import Session
 OVERRIDES = {"DELETE_OUTPUT_DIRECTORY": False, "THEME_STATIC_PATHS": [], "STATIC_CHECK_IF_MODIFIED": True}
 
 
+class OutputHoldsSources(ValueError):
+    """The output folder given holds the calls or the content: a build would replace them."""
+
+
 @dataclass
 class Built:
     """What a build did: where, how many files it wrote and removed, and when it is next due."""
@@ -70,6 +74,10 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 
     settings = plugin_settings.load(settings_path)
     output = os.path.abspath(output or settings["OUTPUT_PATH"])
+    for source in (settings["PATH"], plugin_settings.calls_path(settings)):
+        if os.path.commonpath([output, os.path.abspath(source)]) == output:
+            raise OutputHoldsSources(f"the output folder {output} holds the sources ({source}): "
+                                     f"a build would replace them; choose another --output")
     manifest = manifest_path(settings, output)
     os.makedirs(os.path.dirname(output), exist_ok=True)
     with locked(manifest):

@@ -198,3 +198,9 @@ def test_the_forked_half_returns_its_results_in_order_and_its_errors():
 
     with pytest.raises((parallel.WorkerFailed, ValueError), match="the child.s half"):  # inline on one core
         parallel.in_two(fails, list(range(1000)))
+
+
+def test_a_build_refuses_an_output_folder_that_holds_the_sources(site):
+    result = CliRunner().invoke(main, ["build", "--settings", str(site / "settings.py"), "--output", str(site)])
+    assert result.exit_code == 1 and "holds the sources" in result.output
+    assert (site / "calls" / "capteurs-air" / "call.md").exists()
