@@ -19,6 +19,8 @@ import subprocess
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import jinja2
+import pelican
 from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
 
@@ -221,11 +223,12 @@ class CallsGenerator(Generator):
 
     def site_key(self) -> bytes:
         """What every page shares: templates, our code and the registries (the read cache's key),
-        the settings, and where the site and the form service live."""
+        the versions of Pelican and Jinja, the settings, and where the site and the form service live."""
         templates = [folder_digest(os.path.join(self.theme, "templates"))]
         templates += [folder_digest(p) for p in self.settings.get("THEME_TEMPLATES_OVERRIDES", [])]
         settings = {k: plain(v) for k, v in self.settings.items() if k not in VOLATILE_SETTINGS}
-        return key_of(templates, self.catalogue.cache.key, settings, self.site, self.forms, self.base)
+        return key_of(templates, self.catalogue.cache.key, pelican.__version__, jinja2.__version__, settings,
+                      self.site, self.forms, self.base)
 
     def memo(self, name: str, values, make) -> list:
         """`make(value)` for each value, kept in memory from one build of this process to the next
