@@ -45,6 +45,17 @@ def _identity(root: str):
     return (stat.st_dev, stat.st_ino, stat.st_mtime_ns)
 
 
+def _write(path: str, data: bytes) -> None:
+    """The bytes of a file, with one system call each to open, write and close it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 class Output:
     """The output folder of a build and what is known of its files."""
 
@@ -68,6 +79,7 @@ class Output:
                 self.previous = {}
         self.files: dict[str, tuple] = {}
         self.written: dict[str, None] = {}  # the paths written by this build, in order
+        self.folders: set[str] = set()  # the folders this build made sure exist
         self.removed: list[str] = []
 
     @property
@@ -100,16 +112,15 @@ class Output:
             return False
         target = os.path.join(self.root, path)
         folder = os.path.dirname(target)
-        os.makedirs(folder, exist_ok=True)
-        if not self.warm:  # a cold build's folder is not online yet: no need to replace atomically
-            with open(target, "wb") as handle:
-                handle.write(data)
-            self.written[path] = None
-            return True
-        temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
+        if self.warm:  # into a temporary file renamed over the old one: a visitor never reads half a file
+            temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
+            _write(temporary, data)
+            os.replace(temporary, target)
+        else:  # a cold build's folder is not online until it is swapped in
+            _write(target, data)
         self.written[path] = None
         return True
 

@@ -1,17 +1,23 @@
 """Both cores for the costly steps of a cold build (reading calls, rendering their pages).
 
-A forked child takes the second half of the items; what it returns comes back pickled through a
-pipe. The child inherits everything read so far (templates, registries, calls) without copying it.
-Small batches, and platforms without fork, run in this process.
+A forked child and this process take the items in small batches from a shared counter until none
+is left, so that both finish together whatever else this process has to do meanwhile (the
+listings, while the child makes call pages). What the child made comes back pickled through a
+pipe; it inherits everything read so far (templates, registries, calls) without copying it.
+Small batches of work, and platforms without fork, run in this process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import multiprocessing
 import os
 import pickle
 import traceback
 
 MINIMUM = 400
+BATCH = 16
 
 
 class WorkerFailed(RuntimeError):
@@ -30,37 +36,68 @@ def worth_it(count: int) -> bool:
     return count >= MINIMUM and cores() >= 2 and hasattr(os, "fork")
 
 
-def in_two(work, items: list, *, share: float = 0.5, meanwhile=None) -> list:
-    """`work(items)` returns one result per item; run it on two processes when it is worth it:
-    this one takes `share` of the items, then runs `meanwhile()` while the child works on the rest.
-    The results come back in the order of `items`."""
+def _share(work, items: list, counter, progress=None) -> list[tuple[int, object]]:
+    """Batches of `items` taken from the shared `counter` until none is left: (position, result).
+    `progress(done, total)` is told how many items both processes took so far."""
+    done = []
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + BATCH
+        if start >= len(items):
+            return done
+        done += enumerate(work(items[start:start + BATCH]), start)
+        if progress:
+            progress(min(start + BATCH, len(items)), len(items))
+
+
+class _Counter:
+    """The shared counter's interface, for one process."""
+
+    def __init__(self):
+        self.value = 0
+
+    def get_lock(self):
+        return contextlib.nullcontext()
+
+
+def in_two(work, items: list, *, meanwhile=None, progress=None) -> list:
+    """`work(items)` returns one result per item; run it on two processes when it is worth it, this
+    one joining in after `meanwhile()`. The results come back in the order of `items`."""
     if not worth_it(len(items)):
-        results = work(items)
+        results = [result for _, result in _share(work, items, _Counter(), progress)]
         if meanwhile:
             meanwhile()
         return results
-    half = int(len(items) * share)
+    counter = multiprocessing.get_context("fork").Value("q", 0)
     read_end, write_end = os.pipe()
+    # Objects made so far are left out of the garbage collector's passes: a pass writes to every
+    # object it visits, and each page of memory written to is copied for the forked process.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
         try:
-            data = pickle.dumps((True, work(items[half:])), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((True, _share(work, items, counter)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             data = pickle.dumps((False, traceback.format_exc()))
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)
         os._exit(0)
     os.close(write_end)
+    gc.unfreeze()
     try:
-        mine = work(items[:half])
         if meanwhile:
             meanwhile()
-    finally:  # read the child's answer even when this half failed: it may wait to write it
+        mine = _share(work, items, counter, progress)
+    finally:  # read the child's answer even when this process failed: it may wait to write it
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         os.waitpid(pid, 0)
     ok, theirs = pickle.loads(data) if data else (False, "the worker process ended without an answer")
     if not ok:
         raise WorkerFailed(theirs)
-    return mine + theirs
+    results: list = [None] * len(items)
+    for position, result in mine + theirs:
+        results[position] = result
+    return results

@@ -615,17 +615,8 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
         paths.append(path)
         stamps.append(stamp)
     missing = [path for path, stamp in zip(paths, stamps) if cache.get(path, stamp) is None]
-    parent = os.getpid()
-
-    def read(batch):
-        results = []
-        for done, path in enumerate(batch, 1):
-            results.append(read_call(path, registries))
-            if progress and os.getpid() == parent:  # the parent reads one share of `missing`
-                progress(done * len(missing) // len(batch), len(missing))
-        return results
-
-    found = dict(zip(missing, parallel.in_two(read, missing)))
+    found = dict(zip(missing, parallel.in_two(lambda batch: [read_call(path, registries) for path in batch],
+                                              missing, progress=progress)))
     calls, by_slug, keys = [], {}, {}
     for path, stamp in zip(paths, stamps):
         result = found[path] if path in found else cache.get(path, stamp)

@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 
 # Settings that change from one build to the next without changing what a page shows.
 VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "OUTPUT_PATH", "PLUGINS", "PLUGIN_PATHS"}
-# The share of the call pages this process makes when a forked child makes the others: it also
-# makes the listings and data files meanwhile.
-PARENT_SHARE = 0.3
 # How many future status changes a page with counts carries for its script.
 COUNT_CHANGES = 200
 
@@ -304,8 +301,8 @@ class CallsGenerator(Generator):
         forks = worth_it(len(todo))
         if not forks:  # pagefind works on the other core from now on
             self.start_search(calls)
-        # A forked child makes most call pages while this process makes a share of them, then the
-        # listings and data files (and starts pagefind: no thread may run when a process forks).
+        # A forked child makes call pages while this process makes the listings and data files (and
+        # starts pagefind: no thread may run when a process forks), then both share what is left.
         self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
             calls, open_calls, upcoming, closed, facets, index_now=forks))
 
@@ -411,12 +408,11 @@ class CallsGenerator(Generator):
         `meanwhile()` in this process."""
         progress = self.options["CALLS_PROGRESS"]
         reg = self.catalogue.registries
-        parent = os.getpid()
         self.get_template("call")  # compiled once, before a fork shares it
 
         def render(batch):
             done = []
-            for number, (call, key) in enumerate(batch, 1):
+            for call, key in batch:
                 path = urls.CALL.format(slug=call.slug)
                 if key is None:
                     for document in call.documents:
@@ -427,11 +423,10 @@ class CallsGenerator(Generator):
                     **self.globals, call=call, status=call.status(self.now), partner=reg.partners[call.partner],
                     jsonld=self.jsonld(call), history=call.history)
                 done.append(self.made(page_file(path), html, key))
-                if progress and os.getpid() == parent and number % 250 == 0:
-                    progress(number * len(todo) // len(batch), len(todo), "pages")
             return done
 
-        for path, entry, written in in_two(render, todo, share=PARENT_SHARE, meanwhile=meanwhile):
+        pages = (lambda done, total: progress(done, total, "pages")) if progress else None
+        for path, entry, written in in_two(render, todo, meanwhile=meanwhile, progress=pages):
             self.out.record({path: entry}, [path] if written else [])
 
     def made(self, path: str, data, key) -> tuple:

@@ -189,7 +189,9 @@ def test_the_forked_half_returns_its_results_in_order_and_its_errors():
     def square(items):
         return [item * item for item in items]
 
-    assert parallel.in_two(square, list(range(1000)), share=0.3) == [n * n for n in range(1000)]
+    busy = []
+    assert parallel.in_two(square, list(range(1000)), meanwhile=lambda: busy.append(1)) == [n * n for n in range(1000)]
+    assert busy == [1]
 
     def fails(items):
         if 999 in items:
