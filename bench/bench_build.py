@@ -8,8 +8,9 @@ public history is read, as in production), then time, side by side and `--runs` 
 (medians; ours and Hugo alternate, so that both see the same load):
   - ours full:       `calls build --no-search` into an empty folder, read cache removed (cold);
   - hugo full:       `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
-  - search full:     `calls build` cold with the search index, less `ours full`; the peak memory is
-                     pagefind's (its processes, as the building process saw them);
+  - search full:     the search index of a cold build (every shard), timed from its start to its end,
+                     with the peak memory of the pagefind processes (a build that does not fork, so
+                     that the only children it waits for are pagefind's and git's);
   - ours rebuild:    what `make serve` does when a call is saved: the same process, what it read in
                      memory, the watcher's changed file; one call.md edited (a sentence appended, then
                      a title changed), search index and data files included;
@@ -269,6 +270,30 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
     return timings
 
 
+def search_index(settings: str, output: str) -> dict:
+    """A cold build with the search index (in a child process: --search-index), timing the index."""
+    sys.path.insert(0, REPO)
+    import resource
+
+    from generator import build, parallel, search
+
+    parallel.MINIMUM = 10 ** 9  # no forked half: the children are pagefind (and git) alone
+    timing = {}
+    update = search.update
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return update(*args, **kwargs)
+        finally:
+            timing["seconds"] = round(time.perf_counter() - started, 3)
+
+    search.update = timed
+    build.build_site(settings, output, now=NOW)
+    timing["rss_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    return timing
+
+
 # --- one size -------------------------------------------------------------------------------------
 
 def median_of(results: list[dict]) -> dict:
@@ -320,20 +345,23 @@ def bench_size(n: int, workdir: str, args) -> dict:
         shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)  # read cache and manifest: cold
 
     ours, theirs, searched = [], [], []
-    for number in range(args.runs):  # side by side: ours, Hugo, ours with search, in turn
+    for number in range(args.runs):  # side by side: ours, Hugo, the search index, in turn
         cold()
         ours.append(run(build + ["--no-search"], label=f"ours full (--no-search) #{number + 1}", cwd=REPO))
         shutil.rmtree(public, ignore_errors=True)
         theirs.append(run(hugo_cmd, label=f"hugo full #{number + 1}", cwd=site))
         if not args.skip_search:
             cold()
-            searched.append(run(build, label=f"ours full with search #{number + 1}", cwd=REPO))
+            child = run([sys.executable, __file__, "--search-index", settings, output], capture=True,
+                        label=f"cold build with search #{number + 1}", cwd=REPO)
+            searched.append(json.loads(child["stdout"].strip().splitlines()[-1]))
+            print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   pagefind peak RSS "
+                  f"{searched[-1]['rss_mib']:8.1f} MiB", flush=True)
     result["ours_full"], result["hugo_full"] = median_of(ours), median_of(theirs)
     if searched:
-        result["ours_with_search"] = median_of(searched)
-        result["search_full"] = {
-            "seconds": round(result["ours_with_search"]["seconds"] - result["ours_full"]["seconds"], 3),
-            "rss_mib": result["ours_with_search"]["children_rss_mib"]}
+        result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
+                                 "all": [s["seconds"] for s in searched],
+                                 "rss_mib": max(s["rss_mib"] for s in searched)}
     result["hugo_pages"] = sum(1 for _, _, files in os.walk(public) for f in files if f.endswith(".html"))
     result["ours_pages"] = sum(1 for _, _, files in os.walk(output) for f in files if f.endswith(".html"))
 
@@ -405,13 +433,17 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", default=os.path.join(HERE, "out"), help="where catalogues and outputs go")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--runs", type=int, default=3, help="runs of each step (medians are reported)")
-    parser.add_argument("--skip-search", action="store_true", help="skip the cold builds with the search index")
+    parser.add_argument("--skip-search", action="store_true", help="skip timing the search index of a cold build")
     parser.add_argument("--hugo-rebuild", choices=("server", "full"), default="server",
                         help="Hugo rebuild: hugo server's incremental rebuild (default) or a second full build")
     parser.add_argument("--keep", action="store_true", help="keep the Hugo site and output")
     parser.add_argument("--serve-rebuilds", nargs=2, metavar=("SETTINGS", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--search-index", nargs=2, metavar=("SETTINGS", "OUTPUT"), help=argparse.SUPPRESS)
     parser.add_argument("--calls", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.search_index:
+        print(json.dumps(search_index(*args.search_index)))
+        return 0
     if args.serve_rebuilds:
         print(json.dumps(serve_rebuilds(*args.serve_rebuilds, args.calls.split(","), args.runs)))
         return 0

@@ -3,11 +3,12 @@
 Pagefind gets the text of each call from the call itself (title, summary, what the page says in
 short, body, documents, questions), never by parsing the 10,000 pages of the site: the pages carry
 no search markup, and pagefind's time is spent on calls alone. Its cost grows with the text it
-indexes (about 2 ms of CPU per call here), so the index is split into shards of a few hundred
-calls, each a pagefind bundle, by a stable hash of the slug: a change re-indexes the shards whose
-calls changed, and a full build indexes the shards on both cores. The search page merges the
-shards in the browser (`mergeIndex`), with the first bundle's code and WebAssembly for all of them;
-a catalogue of up to SHARD_SIZE calls has one bundle, in `pagefind/`, and a shard without calls none.
+indexes (about 3 ms of CPU per call here), so the index is split into shards of at most
+SHARD_SIZE calls, each a pagefind bundle, by a stable hash of the slug: a change re-indexes the
+shards whose calls changed (half a second for one), and a full build indexes the shards on both
+cores. The search page merges the shards in the browser (`mergeIndex`), with the first bundle's
+code and WebAssembly for all of them, once a search starts; a catalogue of up to SHARD_SIZE calls
+has one bundle, in `pagefind/`, and a shard without calls none.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .output import Output, key_of
 from .parallel import cores
 
 ROOT = "pagefind"
-SHARD_SIZE = 320
+SHARD_SIZE = 160
 # Pagefind's ready-made interfaces: our search page has its own.
 UNUSED = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.")
 # Pagefind's code: the first bundle's serves every shard merged into it (one download).

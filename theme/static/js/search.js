@@ -56,8 +56,9 @@ async function run(pagefind) {
   }
 }
 
-// Pagefind and its other shards load while the person types: a search asked before they are
-// ready runs as soon as they are.
+// Pagefind and the shards of its index load when the person starts a search (the field gets the
+// focus, a filter changes, the address asks for one): the page itself loads nothing more. A search
+// asked before they are ready runs as soon as they are.
 async function load() {
   const pagefind = await import(form.dataset.pagefind);
   for (const shard of (form.dataset.pagefindShards || "").split(" ").filter(Boolean)) {
@@ -67,14 +68,15 @@ async function load() {
   return pagefind;
 }
 
-const ready = load();
-const search = () => ready.then(run).catch(unavailable);
+let loading = null;
+const ready = () => (loading = loading || load());
+const search = () => ready().then(run).catch(unavailable);
 const params = new URLSearchParams(location.search);
 form.q.value = params.get("q") || "";
 for (const name of FILTERS) if (params.get(name)) form.elements[name].value = params.get(name);
 form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
 for (const name of FILTERS) form.elements[name].addEventListener("change", search);
-ready.catch(unavailable);
+form.q.addEventListener("focus", () => ready().catch(unavailable), { once: true });
 if (params.toString()) search();
 
 function unavailable() {
