@@ -243,7 +243,7 @@ class CallsGenerator(Generator):
         """What a page shows of each call: its text (its key), its status and days left."""
         parts = []
         for call in calls:
-            status = call.status(self.now)
+            status = self.statuses[call.slug]
             parts.append((self.keys[call.slug], status,
                           self.days_left(call) if status == "open" and call.closes else None))
         self.status_keys = dict(zip((c.slug for c in calls), self.memo("status_keys", parts, lambda p: key_of(*p))))
@@ -277,9 +277,10 @@ class CallsGenerator(Generator):
         calls = self.catalogue.calls
         reg = self.catalogue.registries
         now = self.now
+        self.statuses = {call.slug: call.status(now) for call in calls}
         by_status = defaultdict(list)
         for call in calls:
-            by_status[call.status(now)].append(call)
+            by_status[self.statuses[call.slug]].append(call)
         open_calls = order_open(by_status["open"])
         upcoming = sorted(by_status["upcoming"], key=lambda c: (c.opens, c.title))
         closed = sorted(by_status["closed"], key=lambda c: c.closes or c.opens, reverse=True)
@@ -489,13 +490,14 @@ class CallsGenerator(Generator):
                                                     now=self.now), key)
 
     def kept(self, name: str, calls, make) -> list:
-        """`make(call, status)` for each call, kept in memory by the call's key and status from one
-        build of this process to the next (`make serve`)."""
+        """`make(call, status)` for each call, kept in memory by the call's status key from one build
+        of this process to the next (`make serve`)."""
         before, after = self.memory.get(name, {}), {}
         result = []
+        statuses, keys = self.statuses, self.status_keys  # a status key says the call and its status
         for call in calls:
-            key = (self.keys[call.slug], call.status(self.now))
-            value = before[key] if key in before else make(call, key[1])
+            key = keys[call.slug]
+            value = before[key] if key in before else make(call, statuses[call.slug])
             after[key] = value
             result.append(value)
         self.memory[name] = after
