@@ -8,9 +8,8 @@ public history is read, as in production), then time, side by side and `--runs` 
 (medians; ours and Hugo alternate, so that both see the same load):
   - ours full:       `calls build --no-search` into an empty folder, read cache removed (cold);
   - hugo full:       `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
-  - search full:     the search index of a cold build (every shard), timed from its start to its end,
-                     with the peak memory of the pagefind processes (a build that does not fork, so
-                     that the only children it waits for are pagefind's and git's);
+  - search full:     the whole search index of the built site (every shard, two at a time), alone,
+                     with the peak memory of each pagefind process;
   - ours rebuild:    what `make serve` does when a call is saved: the same process, what it read in
                      memory, the watcher's changed file; one call.md edited (a sentence appended, then
                      a title changed), search index and data files included;
@@ -271,15 +270,23 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
 
 
 def search_index(settings: str, output: str) -> dict:
-    """A cold build with the search index (in a child process: --search-index), timing the index."""
+    """The whole search index of a built site (in a child process: --search-index): the site is
+    built without it first (not timed), then a build makes the index alone, every shard of it; the
+    peak memory is each pagefind process's own (VmHWM), read before it ends."""
     sys.path.insert(0, REPO)
-    import resource
+    from generator import build, search
 
-    from generator import build, parallel, search
+    build.build_site(settings, output, now=NOW, search=False)
+    peaks = []
+    close = search.Service.close
 
-    parallel.MINIMUM = 10 ** 9  # no forked half: the children are pagefind (and git) alone
-    timing = {}
-    update = search.update
+    def measured(service):
+        with open(f"/proc/{service.process.pid}/status") as status:
+            peaks.append(next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")))
+        close(service)
+
+    search.Service.close = measured
+    update, timing = search.update, {}
 
     def timed(*args, **kwargs):
         started = time.perf_counter()
@@ -290,8 +297,7 @@ def search_index(settings: str, output: str) -> dict:
 
     search.update = timed
     build.build_site(settings, output, now=NOW)
-    timing["rss_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
-    return timing
+    return {**timing, "rss_mib": round(max(peaks), 1), "shards": len(peaks)}
 
 
 # --- one size -------------------------------------------------------------------------------------
@@ -353,7 +359,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
         if not args.skip_search:
             cold()
             child = run([sys.executable, __file__, "--search-index", settings, output], capture=True,
-                        label=f"cold build with search #{number + 1}", cwd=REPO)
+                        label=f"build, then search index #{number + 1}", cwd=REPO)
             searched.append(json.loads(child["stdout"].strip().splitlines()[-1]))
             print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   pagefind peak RSS "
                   f"{searched[-1]['rss_mib']:8.1f} MiB", flush=True)

@@ -80,6 +80,18 @@ def text_of(body_html: str) -> str:
     return html.unescape(TAG.sub(" ", body_html))
 
 
+class Record:
+    """A call's search record, made when a shard that holds it is indexed (most are not)."""
+
+    def __init__(self, key: bytes, make):
+        self.key, self.make, self.made = key, make, None
+
+    def value(self) -> dict:
+        if self.made is None:
+            self.made = self.make()
+        return self.made
+
+
 def record(call: Call, status: str, partner_name: str, themes: dict, deadline: str) -> dict:
     """What pagefind indexes of a call: its words, what a result shows, and its filters."""
     words = [call.title, call.summary, CALL_TYPES[call.type].label, partner_name,
@@ -234,11 +246,11 @@ def canonical(files: dict[str, bytes]) -> dict[str, bytes]:
     return files
 
 
-def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dict) -> dict:
+def update(output: Output, records: dict[str, Record], previous: dict) -> dict:
     """Index the shards whose records changed and keep the others' files as they are.
 
-    `records` maps each slug to its record and the key it was made from; `previous` is what this
-    returned last time (each shard's key). Returns the keys of this build's shards."""
+    `records` maps each slug to its Record; `previous` is what this returned last time (each
+    shard's key). Returns the keys of this build's shards."""
     count = shard_count(len(records))
     files: dict[str, list[str]] = {}
     for path in output.previous:
@@ -249,10 +261,10 @@ def update(output: Output, records: dict[str, tuple[bytes, dict]], previous: dic
     for position, (number, slugs) in enumerate(shards(records).items()):
         slugs.sort()
         folder = shard_folder(number)
-        keys[folder] = key_of(count, position == 0, [(slug, records[slug][0]) for slug in slugs])
+        keys[folder] = key_of(count, position == 0, [(slug, records[slug].key) for slug in slugs])
         if previous.get(folder) == keys[folder] and output.keep(files.get(folder, ())):
             continue
-        todo.append((folder, position == 0, [records[slug][1] for slug in slugs]))
+        todo.append((folder, position == 0, [records[slug].value() for slug in slugs]))
     workers = max(1, min(cores(), len(todo)))
     with ThreadPoolExecutor(workers) as pool:
         for (folder, first, _), made in zip(todo, pool.map(lambda job: index_shard(job[2]), todo)):

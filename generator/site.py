@@ -56,6 +56,7 @@ class Session:
         self.index = False  # whether to update the search index (generator.build says)
         self.changed: set[str] | None = None  # the files changed since the previous build, if known
         self.listings: dict[str, bytes] = {}  # each listing's key, all its pages together
+        self.cards: dict = {}  # each card's digest by its call's status key, for the next build
         self.search: Future | None = None  # the index being updated, its shards' keys when done
 
 
@@ -319,7 +320,11 @@ class CallsGenerator(Generator):
         self.newest_first = {call.slug: n for n, call in enumerate(
             sorted(calls, key=lambda c: (c.published, c.slug), reverse=True))}
         self.macros = macros
-        self.card_digests = {call.slug: self.card(call)[1] for call in calls}
+        saved = self.out.extra.get("cards", {})
+        known = saved.get("digests", {}) if saved.get("common") == self.common else {}
+        self.card_digests = {call.slug: self.card_digest(call, known) for call in calls}
+        self.session.cards = {"common": self.common,
+                              "digests": {self.status_key(c): self.card_digests[c.slug] for c in calls}}
         self.count_changes = {status: " ".join(f"{int(m.timestamp())}:{d:+d}" for m, d in moves)
                               for status, moves in count_changes(calls, now, COUNT_CHANGES).items()}
         on_home = self.options["CALLS_ON_HOME"]
@@ -445,6 +450,15 @@ class CallsGenerator(Generator):
         self.cards[key] = made
         return made
 
+    def card_digest(self, call: Call, known: dict) -> bytes:
+        """The digest of a call's card: from memory, from the previous build's manifest (a new
+        process renders only the cards whose call changed), or rendered."""
+        made = self.cards.get((self.common, self.status_key(call), 2)) or self.kept_cards.get(
+            (self.common, self.status_key(call), 2))
+        if made is None and self.status_key(call) in known:
+            return known[self.status_key(call)]
+        return (made or self.card(call))[1]
+
     def card_keys(self, calls) -> bytes:
         """What listings show of `calls`: their cards' bytes (a call whose card reads the same, its
         text edited, changes no listing)."""
@@ -521,14 +535,14 @@ class CallsGenerator(Generator):
         return opendata.stamped({call.slug: event for call, event in zip(calls, events) if event is not None},
                                 self.now)
 
-    def search_records(self, calls) -> dict[str, tuple]:
-        """Each call's search record (generator.search) and the key it was made from."""
+    def search_records(self, calls) -> dict[str, search.Record]:
+        """Each call's search record (generator.search), made only if its shard is indexed."""
         reg = self.catalogue.registries
 
         def make(call, status):
             deadline = deadline_text(call, status)
-            return key_of(self.keys[call.slug], status, deadline), search.record(
-                call, status, reg.partners[call.partner].name, reg.themes, deadline)
+            return search.Record(key_of(self.keys[call.slug], status, deadline), lambda: search.record(
+                call, status, reg.partners[call.partner].name, reg.themes, deadline))
 
         return dict(zip((c.slug for c in calls), self.kept("search", calls, make)))
 
