@@ -9,6 +9,9 @@ PORT ?= 8000
 FORMS_PORT ?= 5000
 SETTINGS ?= pelicanconf.py
 CHROMIUM ?= /usr/bin/chromium
+# The auditing tools of the field, from npm, for the tests only: the Nu Html Checker (needs Java)
+# and Lighthouse, pinned by tests/tools/package-lock.json.
+TEST_TOOLS := tests/tools/node_modules/.installed
 
 .PHONY: serve test html check publish screenshots clean help
 
@@ -41,7 +44,11 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Run every test (unit, site build, real S3 and SMTP, Chromium, the call editor).
+$(TEST_TOOLS): tests/tools/package.json tests/tools/package-lock.json
+	cd tests/tools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(TEST_TOOLS)
+
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(TEST_TOOLS) ## Run every test (unit, site build, real S3 and SMTP, Chromium, the call editor, vnu, Lighthouse).
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Take again the pictures of the staff guide (docs/images/) after a change of the editor.

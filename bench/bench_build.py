@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Time our static build against Hugo on the same synthetic calls (issue #2, "Benchmark").
+"""Time our static build against Hugo on the same synthetic calls (issues #2 and #14).
 
-    .venv/bin/python bench/bench_build.py [--sizes 1000,10000] [--workdir bench/out]
+    .venv/bin/python bench/bench_build.py [--sizes 1000,10000] [--workdir bench/out] [--runs 3]
 
-For each N, in one run: generate N calls (bench/make_calls.py), then time
-  - ours full:     `calls build --no-search` into an empty output folder, read cache removed (cold);
-  - pagefind:      `python -m pagefind_bin --site OUT` on that output (what `calls build` adds);
-  - ours rebuild:  one call.md edited, `calls build --no-search` again, with the read cache
-                   (CALLS_CACHE_PATH, DIR/.cache/) the full build left: what `make serve` pays per change;
-  - ours + search: `calls build` with the search index, end to end (optional, --skip-search);
-  - hugo full:     `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
-  - hugo rebuild:  `hugo server --disableFastRender` running, the same call edited, Hugo's own
-                   "Total in N ms" for the rebuild it triggers (falls back to a second full build,
-                   labelled as such, when the server cannot be used: --hugo-rebuild full).
-Each step runs in its own process; its wall time and peak RSS (wait4 rusage) are recorded.
-Results are printed as a table and written to WORKDIR/results.json.
+For each N, in one run: generate N calls (bench/make_calls.py) and commit them in git (each call's
+public history is read, as in production), then time, side by side and `--runs` times each
+(medians; ours and Hugo alternate, so that both see the same load):
+  - ours full:       `calls build --no-search` into an empty folder, read cache removed (cold);
+  - hugo full:       `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
+  - search full:     the whole search index of the built site (every shard, two at a time), alone,
+                     with the peak memory of each pagefind process;
+  - ours rebuild:    what `make serve` does when a call is saved: the same process, what it read in
+                     memory, the watcher's changed file; one call.md edited (a sentence appended, then
+                     a title changed), search index and data files included;
+  - ours new process: one call edited, `calls build` (with search) in a new process, read cache and
+                     manifest on disk: what a CI job or a timer pays;
+  - hugo rebuild:    `hugo server --disableFastRender` running, the same call edited, Hugo's own
+                     "Total in N ms" for the rebuild it triggers.
+Each step runs in its own process; its wall time, CPU time and peak RSS (wait4 rusage) are recorded.
+Results are printed as a table, with the load average, and written to WORKDIR/results.json.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import json
 import os
 import queue
 import re
-import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from zoneinfo import ZoneInfo
@@ -52,20 +57,34 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # --- running and measuring ------------------------------------------------------------------------
 
-def run(cmd, *, label: str, cwd=None, env=None) -> dict:
-    """Run `cmd`, return {seconds, rss_mib} (peak RSS of the process and its waited children)."""
+def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
+    """Run `cmd`, return {seconds, rss_mib, cpu_seconds, children_rss_mib} (peak RSS of the process and
+    of the children it waited for, e.g. pagefind; `stdout` too with `capture`)."""
     started = time.perf_counter()
-    with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=devnull, stderr=subprocess.PIPE)
+    prefix = "import resource, runpy, sys, atexit; atexit.register(lambda: sys.stderr.write(" \
+             "'\\nCHILDREN_RSS_KIB %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    if cmd[0] == sys.executable and len(cmd) > 1 and cmd[1] not in ("-c", "-m"):
+        cmd = [sys.executable, "-c", prefix + "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+               *cmd[1:]]
+    elif os.path.basename(cmd[0]) == "calls":
+        cmd = [sys.executable, "-c", prefix + "from calls_cli import main; sys.argv[0] = 'calls'; main()", *cmd[1:]]
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
         stderr = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        stdout = out.read().decode()
     seconds = time.perf_counter() - started
+    children = re.search(rb"CHILDREN_RSS_KIB (\d+)", stderr)
     if proc.returncode != 0:
         sys.stderr.write(stderr.decode(errors="replace")[-4000:])
         raise SystemExit(f"{label} failed (exit {proc.returncode}): {' '.join(map(str, cmd))}")
     result = {"seconds": round(seconds, 3), "rss_mib": round(usage.ru_maxrss / 1024, 1),
-              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
+              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+              "children_rss_mib": round(int(children.group(1)) / 1024, 1) if children else None}
+    if capture:
+        result["stdout"] = stdout
     print(f"  {label:<28} {seconds:8.2f} s   peak RSS {result['rss_mib']:8.1f} MiB   "
           f"CPU {result['cpu_seconds']:.2f} s", flush=True)
     return result
@@ -167,8 +186,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def hugo_server_rebuild(hugo: str, site: str, public: str, page: str, timeout: float) -> dict:
-    """Start `hugo server`, wait for its first build, edit `page`, read the rebuild time it reports."""
+def hugo_server_rebuild(hugo: str, site: str, public: str, page: str, timeout: float, runs: int) -> dict:
+    """Start `hugo server`, wait for its first build, edit `page` `runs` times, read the rebuild time
+    Hugo reports for each (the median is kept)."""
     cmd = [hugo, "server", "--source", site, "--destination", public, "--bind", "127.0.0.1",
            "--port", str(free_port()), "--disableFastRender", "--disableLiveReload", "--logLevel", "info"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -193,19 +213,23 @@ def hugo_server_rebuild(hugo: str, site: str, public: str, page: str, timeout: f
         started = time.perf_counter()
         wait_for(r"Web Server is available", timeout)
         first = time.perf_counter() - started
-        time.sleep(1.0)  # let the watcher settle
-        edited = time.perf_counter()
-        edit_call(page, "hugo server")
-        wait_for(r"Change detected|Change of", timeout)
-        found, _ = wait_for(r"Total in (\d+(?:\.\d+)?) ?(ms|s)\b", timeout)
-        wall = time.perf_counter() - edited
-        value = float(found.group(1)) / (1000 if found.group(2) == "ms" else 1)
+        values, walls = [], []
+        for number in range(runs):
+            time.sleep(1.0)  # let the watcher settle
+            edited = time.perf_counter()
+            edit_call(page, f"hugo server {number}")
+            wait_for(r"Change detected|Change of", timeout)
+            found, _ = wait_for(r"Total in (\d+(?:\.\d+)?) ?(ms|s)\b", timeout)
+            walls.append(time.perf_counter() - edited)
+            values.append(float(found.group(1)) / (1000 if found.group(2) == "ms" else 1))
         with open(f"/proc/{proc.pid}/status") as status:
             rss = next((int(l.split()[1]) / 1024 for l in status if l.startswith("VmHWM:")), None)
-        print(f"  {'hugo server rebuild':<28} {value:8.2f} s   (Hugo's \"Total in\"; {wall:.2f} s from the edit "
-              f"incl. file watching; server start {first:.1f} s, peak RSS {rss or 0:.0f} MiB)", flush=True)
-        return {"seconds": round(value, 3), "wall_seconds": round(wall, 3), "server_start_seconds": round(first, 3),
-                "rss_mib": round(rss, 1) if rss else None, "method": "hugo server --disableFastRender"}
+        value, wall = statistics.median(values), statistics.median(walls)
+        print(f"  {'hugo server rebuild':<28} {value:8.2f} s   (Hugo's \"Total in\", median of {runs}; {wall:.2f} s "
+              f"from the edit incl. file watching; server start {first:.1f} s, peak RSS {rss or 0:.0f} MiB)", flush=True)
+        return {"seconds": round(value, 3), "all": values, "wall_seconds": round(wall, 3),
+                "server_start_seconds": round(first, 3), "rss_mib": round(rss, 1) if rss else None,
+                "method": "hugo server --disableFastRender"}
     finally:
         proc.terminate()
         try:
@@ -215,52 +239,162 @@ def hugo_server_rebuild(hugo: str, site: str, public: str, page: str, timeout: f
             proc.wait()
 
 
+# --- what `make serve` does on a save (run in a child process: --serve-rebuilds) -------------------
+
+def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> dict:
+    """Build once (not timed) keeping what was read in memory, as `calls serve` does, then edit calls
+    and rebuild with the watcher's changed file: a sentence appended (`runs` times, other calls each
+    time) and a title changed (its cards and listings change too)."""
+    sys.path.insert(0, REPO)
+    from generator.build import build_site
+
+    memory: dict = {}
+    started = time.perf_counter()
+    build_site(settings, output, now=NOW, memory=memory)
+    first = time.perf_counter() - started
+    timings = {"first_build_seconds": round(first, 3), "text": [], "title": []}
+    for number in range(runs):
+        for kind in ("text", "title"):
+            path = calls[(number * 2 + (kind == "title")) % len(calls)]
+            if kind == "text":
+                edit_call(path, f"serve {number}")
+            else:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text.replace("title: ", f"title: Modifié {number} – ", 1))
+            started = time.perf_counter()
+            built = build_site(settings, output, now=NOW, memory=memory, changed={path})
+            timings[kind].append({"seconds": round(time.perf_counter() - started, 3), "written": len(built.written)})
+    return timings
+
+
+def search_index(settings: str, output: str) -> dict:
+    """The whole search index of a built site (in a child process: --search-index): the site is
+    built without it first (not timed), then a build makes the index alone, every shard of it; the
+    peak memory is each pagefind process's own (VmHWM), read before it ends."""
+    sys.path.insert(0, REPO)
+    from generator import build, search
+
+    build.build_site(settings, output, now=NOW, search=False)
+    peaks = []
+    close = search.Service.close
+
+    def measured(service):
+        with open(f"/proc/{service.process.pid}/status") as status:
+            peaks.append(next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")))
+        close(service)
+
+    search.Service.close = measured
+    update, timing = search.update, {}
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return update(*args, **kwargs)
+        finally:
+            timing["seconds"] = round(time.perf_counter() - started, 3)
+
+    search.update = timed
+    build.build_site(settings, output, now=NOW)
+    return {**timing, "rss_mib": round(max(peaks), 1), "shards": len(peaks)}
+
+
 # --- one size -------------------------------------------------------------------------------------
 
+def median_of(results: list[dict]) -> dict:
+    """The run of median wall time, with every run's time beside it."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    return {**ordered[len(ordered) // 2], "all": [r["seconds"] for r in results],
+            "rss_mib": max(r["rss_mib"] for r in results)}
+
+
+def commit_calls(root: str) -> None:
+    """The calls in git, as in production (each call's public history is read from it)."""
+    def git(*args):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "Banc", "GIT_AUTHOR_EMAIL": "banc@example.org",
+                            "GIT_COMMITTER_NAME": "Banc", "GIT_COMMITTER_EMAIL": "banc@example.org",
+                            "GIT_AUTHOR_DATE": "2026-11-01T10:00:00+01:00",
+                            "GIT_COMMITTER_DATE": "2026-11-01T10:00:00+01:00"})
+    shutil.rmtree(os.path.join(root, ".git"), ignore_errors=True)
+    git("init", "-q", "-b", "main")
+    git("config", "gc.auto", "0")  # no background repacking while builds are timed
+    git("add", "-A")
+    git("commit", "-q", "-m", "Appels du banc d'essai")
+
+
 def bench_size(n: int, workdir: str, args) -> dict:
-    print(f"\n== N = {n} ==", flush=True)
+    print(f"\n== N = {n} ==  (load {' '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
     root = os.path.join(workdir, f"n{n}")
-    result: dict = {"n": n}
+    result: dict = {"n": n, "load_before": os.getloadavg()}
 
     started = time.perf_counter()
     settings = make_calls.write_site(n, root, seed=args.seed)
+    commit_calls(root)
     result["generate_seconds"] = round(time.perf_counter() - started, 2)
-    print(f"  {'generate calls':<28} {result['generate_seconds']:8.2f} s", flush=True)
+    print(f"  {'generate and commit calls':<28} {result['generate_seconds']:8.2f} s", flush=True)
 
     calls = calls_command()
     output = os.path.join(root, "output")
-    shutil.rmtree(output, ignore_errors=True)
-    shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)  # our read cache: the full build is cold
     build = calls + ["build", "--settings", settings, "--output", output, "--now", NOW]
-    env = None
-    result["ours_full"] = run(build + ["--no-search"], label="ours full (--no-search)", cwd=REPO, env=env)
-    result["pagefind"] = run([sys.executable, "-m", "pagefind_bin", "--site", output, "--silent"],
-                             label="pagefind on that output", cwd=REPO)
-    shutil.rmtree(os.path.join(output, "pagefind"), ignore_errors=True)
-
-    slugs = sorted(os.listdir(os.path.join(root, "calls")))
-    changed = os.path.join(root, "calls", slugs[len(slugs) // 2], "call.md")
-    result["changed_call"] = os.path.relpath(changed, root)
-    edit_call(changed, "ours")
-    result["ours_rebuild"] = run(build + ["--no-search"], label="ours rebuild (1 call edited)", cwd=REPO, env=env)
-    if not args.skip_search:
-        result["ours_with_search"] = run(build, label="ours full with search", cwd=REPO, env=env)
-
     hugo = hugo_binary()
     site, public = os.path.join(root, "hugo-site"), os.path.join(root, "hugo-public")
     started = time.perf_counter()
     mapping = hugo_site(root, site)
     result["hugo_convert_seconds"] = round(time.perf_counter() - started, 2)
     print(f"  {'convert to Hugo content':<28} {result['hugo_convert_seconds']:8.2f} s (not counted)", flush=True)
-    shutil.rmtree(public, ignore_errors=True)
     hugo_cmd = [hugo, "--source", site, "--destination", public, "--quiet", "--cleanDestinationDir"]
-    result["hugo_full"] = run(hugo_cmd, label="hugo full", cwd=site)
+
+    def cold():
+        shutil.rmtree(output, ignore_errors=True)
+        shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)  # read cache and manifest: cold
+
+    ours, theirs, searched = [], [], []
+    for number in range(args.runs):  # side by side: ours, Hugo, the search index, in turn
+        cold()
+        ours.append(run(build + ["--no-search"], label=f"ours full (--no-search) #{number + 1}", cwd=REPO))
+        shutil.rmtree(public, ignore_errors=True)
+        theirs.append(run(hugo_cmd, label=f"hugo full #{number + 1}", cwd=site))
+        if not args.skip_search:
+            cold()
+            child = run([sys.executable, __file__, "--search-index", settings, output], capture=True,
+                        label=f"build, then search index #{number + 1}", cwd=REPO)
+            searched.append(json.loads(child["stdout"].strip().splitlines()[-1]))
+            print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   pagefind peak RSS "
+                  f"{searched[-1]['rss_mib']:8.1f} MiB", flush=True)
+    result["ours_full"], result["hugo_full"] = median_of(ours), median_of(theirs)
+    if searched:
+        result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
+                                 "all": [s["seconds"] for s in searched],
+                                 "rss_mib": max(s["rss_mib"] for s in searched)}
     result["hugo_pages"] = sum(1 for _, _, files in os.walk(public) for f in files if f.endswith(".html"))
     result["ours_pages"] = sum(1 for _, _, files in os.walk(output) for f in files if f.endswith(".html"))
-    page = mapping[changed]
+
+    slugs = sorted(os.listdir(os.path.join(root, "calls")))
+    edited = [os.path.join(root, "calls", slugs[(len(slugs) // 2 + 7 * k) % len(slugs)], "call.md") for k in range(8)]
+    result["changed_call"] = os.path.relpath(edited[0], root)
+    # `make serve`'s rebuilds, in a child process that keeps its memory between builds.
+    child = run([sys.executable, __file__, "--serve-rebuilds", settings, output, "--runs", str(args.runs),
+                 "--calls", ",".join(edited[1:])], label="ours serve (first build + edits)", cwd=REPO, capture=True)
+    serve = json.loads(child["stdout"].strip().splitlines()[-1])
+    for kind in ("text", "title"):
+        times = [t["seconds"] for t in serve[kind]]
+        result[f"ours_rebuild_{kind}"] = {"seconds": statistics.median(times), "all": times,
+                                          "written": [t["written"] for t in serve[kind]], "rss_mib": child["rss_mib"]}
+        print(f"  {'ours rebuild (serve, ' + kind + ')':<28} {statistics.median(times):8.2f} s   "
+              f"(median of {times}; files written {[t['written'] for t in serve[kind]]})", flush=True)
+    once = []
+    for number in range(args.runs):
+        edit_call(edited[0], f"ours {number}")
+        once.append(run(build, label=f"ours rebuild (new process) #{number + 1}", cwd=REPO))
+    result["ours_rebuild_process"] = median_of(once)
+
+    page = mapping[edited[0]]
     if args.hugo_rebuild == "server":
         try:
-            result["hugo_rebuild"] = hugo_server_rebuild(hugo, site, public, page, timeout=max(120, n / 20))
+            result["hugo_rebuild"] = hugo_server_rebuild(hugo, site, public, page, timeout=max(120, n / 20),
+                                                         runs=args.runs)
         except (TimeoutError, OSError) as exc:
             print(f"  hugo server failed ({exc}); timing a second full build instead", flush=True)
             args.hugo_rebuild = "full"
@@ -268,6 +402,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
         edit_call(page, "hugo")
         result["hugo_rebuild"] = {**run(hugo_cmd, label="hugo rebuild (full build)", cwd=site),
                                   "method": "second full build"}
+    result["load_after"] = os.getloadavg()
     if not args.keep:
         for folder in (site, public):
             shutil.rmtree(folder, ignore_errors=True)
@@ -277,19 +412,22 @@ def bench_size(n: int, workdir: str, args) -> dict:
 # --- report -------------------------------------------------------------------------------------
 
 def table(results: list[dict]) -> str:
-    head = ["N", "ours full", "ours rebuild", "pagefind", "hugo full", "hugo rebuild",
-            "full ours/hugo", "rebuild ours/hugo", "ours peak RSS", "anchor Pelican", "anchor Hugo"]
+    head = ["N", "ours full", "hugo full", "full ours/hugo (wall, cpu)", "ours peak", "hugo peak",
+            "rebuild serve (text / title)", "hugo server rebuild", "rebuild new process",
+            "search full (peak)", "load"]
     rows = []
     for r in results:
-        anchor = ANCHORS.get(r["n"], {})
-        of, orb, hf, hr = (r["ours_full"]["seconds"], r["ours_rebuild"]["seconds"], r["hugo_full"]["seconds"],
-                           r["hugo_rebuild"]["seconds"])
-        rows.append([f"{r['n']:,}", f"{of:.2f} s", f"{orb:.2f} s", f"{r['pagefind']['seconds']:.2f} s", f"{hf:.2f} s",
-                     f"{hr:.2f} s" + (" (server)" if "server" in r["hugo_rebuild"]["method"] else " (full)"),
-                     f"{of / hf:.1f}x", f"{orb / hr:.0f}x" if hr else "-",
-                     f"{max(r['ours_full']['rss_mib'], r['ours_rebuild']['rss_mib']):.0f} MiB",
-                     f"{anchor['pelican']} s / {anchor['pelican_cache']} s" if anchor else "-",
-                     f"{anchor['hugo']} s / ~{anchor['hugo_server']} s" if anchor else "-"])
+        of, hf = r["ours_full"], r["hugo_full"]
+        search = r.get("search_full")
+        rows.append([
+            f"{r['n']:,}", f"{of['seconds']:.2f} s", f"{hf['seconds']:.2f} s",
+            f"{of['seconds'] / hf['seconds']:.2f}x, {of['cpu_seconds'] / hf['cpu_seconds']:.2f}x",
+            f"{of['rss_mib']:.0f} MiB", f"{hf['rss_mib']:.0f} MiB",
+            f"{r['ours_rebuild_text']['seconds']:.2f} s / {r['ours_rebuild_title']['seconds']:.2f} s",
+            f"{r['hugo_rebuild']['seconds']:.2f} s" + (" (server)" if "server" in r["hugo_rebuild"]["method"] else " (full)"),
+            f"{r['ours_rebuild_process']['seconds']:.2f} s",
+            f"{search['seconds']:.1f} s ({search['rss_mib']:.0f} MiB)" if search else "-",
+            f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f}"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
@@ -300,31 +438,39 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated numbers of calls (default 1000,10000)")
     parser.add_argument("--workdir", default=os.path.join(HERE, "out"), help="where catalogues and outputs go")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--skip-search", action="store_true", help="skip the end-to-end build with search")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each step (medians are reported)")
+    parser.add_argument("--skip-search", action="store_true", help="skip timing the search index of a cold build")
     parser.add_argument("--hugo-rebuild", choices=("server", "full"), default="server",
                         help="Hugo rebuild: hugo server's incremental rebuild (default) or a second full build")
     parser.add_argument("--keep", action="store_true", help="keep the Hugo site and output")
+    parser.add_argument("--serve-rebuilds", nargs=2, metavar=("SETTINGS", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--search-index", nargs=2, metavar=("SETTINGS", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--calls", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.search_index:
+        print(json.dumps(search_index(*args.search_index)))
+        return 0
+    if args.serve_rebuilds:
+        print(json.dumps(serve_rebuilds(*args.serve_rebuilds, args.calls.split(","), args.runs)))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     workdir = os.path.abspath(args.workdir)
     os.makedirs(workdir, exist_ok=True)
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     print(f"Benchmark: sizes {sizes}, work folder {workdir}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
-          f"code {commit}, build time {NOW}", flush=True)
+          f"code {commit}, build time {NOW}, {args.runs} runs each", flush=True)
 
     results = [bench_size(n, workdir, args) for n in sizes]
 
     print("\n" + table(results))
-    print("\nAnchors (INFRA.md, same machine): vanilla Pelican 4.12 full / with content cache after 1 change; "
-          "Hugo full / hugo server rebuild after 1 change.")
+    print("\nMedians of the runs; ratios ours/Hugo of the same run; peak RSS of the process and the children it "
+          "waited for. Anchors (INFRA.md, same machine): vanilla Pelican 4.12 full / with content cache after 1 "
+          "change; Hugo full / hugo server rebuild after 1 change.")
     for r in results:
-        extra = f", end to end with search {r['ours_with_search']['seconds']:.2f} s" if "ours_with_search" in r else ""
-        print(f"N={r['n']:,}: our peak RSS full {r['ours_full']['rss_mib']:.0f} MiB, rebuild "
-              f"{r['ours_rebuild']['rss_mib']:.0f} MiB; pagefind {r['pagefind']['rss_mib']:.0f} MiB{extra}; "
-              f"HTML pages ours {r['ours_pages']:,}, Hugo {r['hugo_pages']:,}; "
-              f"Hugo rebuild method: {r['hugo_rebuild']['method']}")
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"Peak RSS of any child process (getrusage RUSAGE_CHILDREN): {children.ru_maxrss / 1024:.0f} MiB")
+        anchor = ANCHORS.get(r["n"], {})
+        print(f"N={r['n']:,}: runs ours {r['ours_full']['all']}, hugo {r['hugo_full']['all']}; "
+              f"HTML pages ours {r['ours_pages']:,}, Hugo {r['hugo_pages']:,}; serve rebuild peak RSS "
+              f"{r['ours_rebuild_text']['rss_mib']:.0f} MiB; anchors {anchor}")
     with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as handle:
         json.dump({"now": NOW, "cpus": os.cpu_count(), "code": commit, "results": results}, handle, indent=1)
     print(f"Results: {os.path.join(workdir, 'results.json')}")

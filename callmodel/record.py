@@ -84,15 +84,26 @@ def to_record(call: Call, *, site: str, forms: str, now: dt.datetime) -> dict:
     return record
 
 
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_json(call: Call, *, site: str, forms: str, now: dt.datetime) -> str:
+    """One call's record as it stands in the file (a build keeps it while the call and its status stay)."""
+    return _json(to_record(call, site=site, forms=forms, now=now))
+
+
 def catalogue_json(calls, *, site: str, forms: str, now: dt.datetime, build: dict, themes: dict | None = None,
-                   partners: dict | None = None) -> str:
+                   partners: dict | None = None, records=None) -> str:
     """The whole file: when it was generated, from which commit, the labels of the theme and
-    partner keys the calls use, and every call."""
+    partner keys the calls use, and every call (`records`: their record_json texts, when the caller
+    already has them)."""
     calls = list(calls)
-    records = [to_record(c, site=site, forms=forms, now=now) for c in calls]
+    if records is None:
+        records = [record_json(c, site=site, forms=forms, now=now) for c in calls]
     partners = partners if partners is not None else {c.partner: c.partner_name for c in calls}
-    return json.dumps({"generated": iso(now), "build": build, "themes": themes or {}, "partners": partners,
-                       "calls": records}, ensure_ascii=False, separators=(",", ":"))
+    return (f'{{"generated":{_json(iso(now))},"build":{_json(build)},"themes":{_json(themes or {})},'
+            f'"partners":{_json(partners)},"calls":[{",".join(records)}]}}')
 
 
 def _moment(value: str | None) -> dt.datetime | None:

@@ -34,4 +34,24 @@ def status_data(call) -> dict[str, str]:
     data = {"opens": call.opens.isoformat()}
     if call.closes is not None:
         data["closes"] = call.closes.isoformat()
+    data["timezone"] = call.timezone
     return data
+
+
+def count_changes(calls: Iterable, now: dt.datetime, limit: int) -> dict[str, list[tuple[dt.datetime, int]]]:
+    """How many calls each status gains or loses at each instant after `now`, for the first
+    `limit` instants (a build comes at each of them): a page that shows counts keeps them right
+    between builds, its script applying the changes whose instant has passed."""
+    moves = []
+    for call in calls:
+        if call.opens > now:
+            moves += [(call.opens, UPCOMING, -1), (call.opens, OPEN, +1)]
+        if call.closes is not None and call.closes > now:
+            moves += [(call.closes, OPEN, -1), (call.closes, CLOSED, +1)]
+    instants = sorted({moment for moment, _, _ in moves})[:limit]
+    last = instants[-1] if instants else None
+    changes: dict[str, list] = {UPCOMING: [], OPEN: [], CLOSED: []}
+    for moment, name, delta in sorted(moves, key=lambda m: m[0]):
+        if moment <= last:
+            changes[name].append((moment, delta))
+    return changes

@@ -2,8 +2,9 @@
 
 Starts a real S3 server (SeaweedFS) and a mail sink (aiosmtpd) with their data under var/, the call
 editor's local backend (decap-server, which writes this checkout's calls/), builds the site, serves
-it, runs the form service, and rebuilds when calls/, content/ or theme/ change. One Ctrl-C stops
-everything.
+it, runs the form service, and rebuilds when calls/, content/ or theme/ change and when a call
+opens or closes. Rebuilds keep what they read in memory and make only what changed. One Ctrl-C
+stops everything.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import time
 import click
 
 from callmodel import urls
+from callmodel.dates import utc_now
 
 from . import local, options
 from .local import Instance
-from .site import build_site
+from .site import build_once
 
 SCHEDULE_SECONDS = 60
 
@@ -76,7 +78,9 @@ def run(where: Instance, settings_path: str) -> None:
         stoppers.append(mail.stop)
         editor = local.start_editor_backend(where.root, where.editor_port)
         stoppers.append(editor.stop)
-        if build_site(settings_path, where.output) != 0:
+        memory: dict = {}
+        built = build_once(settings_path, where.output, memory=memory)
+        if built is None:
             click.echo("Le catalogue a des erreurs (ci-dessus) : corrigez-les, le site est reconstruit à "
                        "chaque enregistrement.", err=True)
         forms = subprocess.Popen([sys.executable, "-m", "flask", "--app", "formservice:create_app", "run",
@@ -93,13 +97,13 @@ def run(where: Instance, settings_path: str) -> None:
   Service de formulaires  {where.forms_url}/healthz
   S3 (SeaweedFS)          {s3.endpoint}  bucket "{s3.bucket}", données dans {where.var}/s3
   Courriels envoyés       smtp://127.0.0.1:{where.mail_port}  un fichier par message dans {mail.directory}/new/
-  Le site est reconstruit à chaque changement de calls/, content/ ou theme/ ; `calls send-receipts`,
-  `calls send-exports` et `calls send-alerts` tournent chaque minute, comme cron en production.
-  Ctrl-C arrête tout.
+  Le site est reconstruit à chaque changement de calls/, content/ ou theme/ et quand un appel ouvre
+  ou ferme ; `calls send-receipts`, `calls send-exports` et `calls send-alerts` tournent chaque
+  minute, comme cron en production. Ctrl-C arrête tout.
   Les autres commandes joignent cette instance avec --instance {where.port}.
 """)
         threading.Thread(target=run_schedule, args=(where,), daemon=True).start()
-        watch_and_rebuild(where, settings_path)
+        watch_and_rebuild(where, settings_path, memory, built.next_change if built else None)
     except KeyboardInterrupt:
         pass
     finally:
@@ -108,14 +112,26 @@ def run(where: Instance, settings_path: str) -> None:
             stop()
 
 
-def watch_and_rebuild(where: Instance, settings_path: str) -> None:
+def watch_and_rebuild(where: Instance, settings_path: str, memory: dict, due, stop=None) -> None:
+    """Rebuild on each saved change (only what it touches), and at the instant a status changes;
+    until `stop` (a threading.Event) is set, if given."""
     import watchfiles
 
     folders = [os.path.join(where.root, name) for name in ("calls", "content", "theme")]
-    for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=400):
-        click.echo(f"{len(changes)} changement{'s' if len(changes) > 1 else ''} : reconstruction...")
-        if build_site(settings_path, where.output) != 0:
+    for changes in watchfiles.watch(*[f for f in folders if os.path.isdir(f)], debounce=100, step=20,
+                                    rust_timeout=1000, yield_on_timeout=True, stop_event=stop):
+        if changes:
+            click.echo(f"{len(changes)} changement{'s' if len(changes) > 1 else ''} : reconstruction...")
+        elif due is not None and utc_now() >= due:
+            click.echo("Un appel ouvre ou ferme maintenant : reconstruction...")
+        else:
+            continue
+        built = build_once(settings_path, where.output, memory=memory,
+                           changed={path for _, path in changes} if changes else None)
+        if built is None:
             click.echo("Corrigez les erreurs ci-dessus : le site précédent reste servi.", err=True)
+        else:
+            due = built.next_change
 
 
 def run_schedule(where: Instance) -> None:

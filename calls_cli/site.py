@@ -7,10 +7,13 @@ import time
 
 import click
 
+from callmodel.dates import DEFAULT_TIMEZONE, utc_now, zone
+from callmodel.french import french_datetime
 from generator import build as site_build
 from generator import history, settings as plugin_settings
 from generator.editor import EditorAssetsMissing
 from generator.reader import InvalidCatalogue, errors, read_catalogue, read_registries
+from generator.search import SearchIndexFailed
 
 from . import options
 from .progress import Progress
@@ -41,21 +44,36 @@ def plural(count: int, word: str) -> str:
 
 
 def build_site(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False) -> int:
-    """Build (generator.build), saying what went wrong in words: 0 when the site is built."""
+    """Build (generator.build), saying what went wrong in words: 0 when the site is published."""
+    return 0 if build_once(settings_path, output, now=now, search=search, quiet=quiet) else 1
+
+
+def build_once(settings_path: str, output: str | None = None, *, now=None, search=True, quiet=False,
+               memory: dict | None = None, changed=None) -> site_build.Built | None:
+    """One build; what it did, or None after saying in words why nothing was published."""
     started = time.monotonic()
     try:
-        output = site_build.build_site(settings_path, output, now=now, search=search,
-                                       progress=None if quiet else Progress("Construction"))
+        built = site_build.build_site(settings_path, output, now=now, search=search, memory=memory,
+                                      changed=changed, progress=None if quiet else Progress("Construction"))
     except InvalidCatalogue as exc:
         click.echo(problems_report(exc.problems, " : site non construit, la version précédente reste en place"),
                    err=True)
-        return 1
-    except (site_build.SearchIndexFailed, EditorAssetsMissing) as exc:
+        return None
+    except (SearchIndexFailed, site_build.OutputHoldsSources, EditorAssetsMissing) as exc:
         click.echo(str(exc), err=True)
-        return 1
+        return None
     if not quiet:
-        click.echo(f"Site construit dans {output} ({time.monotonic() - started:.1f} s).", err=True)
-    return 0
+        click.echo(f"Site construit dans {built.output} ({time.monotonic() - started:.2f} s) : "
+                   f"{plural(len(built.written), 'fichier')} écrit(s), {len(built.removed)} supprimé(s). "
+                   f"{next_text(built.next_change)}", err=True)
+    return built
+
+
+def next_text(moment) -> str:
+    if moment is None:
+        return "Aucun changement de statut à venir."
+    return (f"Prochain changement de statut : {french_datetime(moment.astimezone(zone(DEFAULT_TIMEZONE)))} "
+            f"({moment.isoformat()}).")
 
 
 @click.command()
@@ -63,8 +81,16 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 @click.option("--output", type=click.Path(file_okay=False), help="Output folder (default: the settings' OUTPUT_PATH).")
 @options.now
 @click.option("--no-search", is_flag=True, help="Skip the search index (pagefind).")
-def build(settings_path, output, now, no_search):
-    """Build the site. An invalid catalogue stops the build: the previous output is left intact."""
+@click.option("--if-due", is_flag=True,
+              help="Build only if a status changed since the last build (or there is none): for a timer.")
+def build(settings_path, output, now, no_search, if_due):
+    """Build the site, writing only the files that change. An invalid catalogue publishes nothing:
+    the previous output is left intact."""
+    if if_due:
+        first, moment = site_build.next_due(settings_path, output)
+        if not first and (moment is None or moment > (now or utc_now())):
+            click.echo(f"Rien à construire. {next_text(moment)}", err=True)
+            sys.exit(0)
     sys.exit(build_site(settings_path, output, now=now, search=not no_search))
 
 

@@ -1,54 +1,119 @@
-"""A whole build: the site rendered by Pelican into a temporary folder, indexed for search, then
-swapped in place of the previous output, so that a visitor never sees half a site and an invalid
-catalogue leaves the previous one online."""
+"""A whole build: the catalogue validated before anything is written, the site rendered by Pelican
+with our plugin, then the search index, each file written only when its bytes change.
+
+A cold build (no manifest describing the output folder) is made in a temporary folder swapped in
+place of the previous output at the end, as before; a warm build writes in place, replacing each
+changed file atomically (a visitor never reads half a file) and removing what the site no longer
+has last. Either way an invalid catalogue changes nothing. One build at a time writes a folder
+(a lock beside its manifest), so a timer and a merge can both start one.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import hashlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from . import settings as plugin_settings
+from .output import Output
+from .site import Session
+
+# Pelican's defaults that stand in the way: it would delete the output folder before writing it,
+# and copy the theme's static files at every build (generator.site writes them when they change).
+OVERRIDES = {"DELETE_OUTPUT_DIRECTORY": False, "THEME_STATIC_PATHS": [], "STATIC_CHECK_IF_MODIFIED": True}
 
 
-class SearchIndexFailed(RuntimeError):
-    """pagefind could not index the built site; its output says why."""
+class OutputHoldsSources(ValueError):
+    """The output folder given holds the calls or the content: a build would replace them."""
+
+
+@dataclass
+class Built:
+    """What a build did: where, how many files it wrote and removed, and when it is next due."""
+
+    output: str
+    written: list[str]
+    removed: list[str]
+    next_change: dt.datetime | None
+
+
+def manifest_path(settings: dict, output: str) -> str:
+    """The manifest of `output`, beside the read cache (one per output folder)."""
+    cache = plugin_settings.options(settings)["CALLS_CACHE_PATH"] or ".cache/calls.pickle"
+    if not os.path.isabs(cache):
+        cache = os.path.join(os.path.dirname(settings["PATH"]), cache)
+    name = hashlib.sha256(os.path.abspath(output).encode()).hexdigest()[:16]
+    return os.path.join(os.path.dirname(cache), f"output-{name}.pickle")
+
+
+@contextmanager
+def locked(path: str):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def build_site(settings_path: str, output: str | None = None, *, now=None, search: bool = True,
-               progress=None) -> str:
-    """Build into `output` (default: the settings' OUTPUT_PATH) and return it; raises
-    InvalidCatalogue (generator.reader) with every problem, leaving the previous output as it was."""
+               progress=None, memory: dict | None = None, changed=None) -> Built:
+    """Build into `output` (default: the settings' OUTPUT_PATH); raises InvalidCatalogue
+    (generator.reader) with every problem, leaving the previous output as it was.
+
+    `memory` is kept by a long-running caller (`make serve`) from one build to the next: the calls
+    read, their history and what was rendered of them stay in memory instead of being read again;
+    `changed` (the files a watcher saw change since the previous build) spares walking every call."""
     from pelican import Pelican
 
     settings = plugin_settings.load(settings_path)
     output = os.path.abspath(output or settings["OUTPUT_PATH"])
+    for source in (settings["PATH"], plugin_settings.calls_path(settings)):
+        if os.path.commonpath([output, os.path.abspath(source)]) == output:
+            raise OutputHoldsSources(f"le dossier de sortie {output} contient les sources ({source}) : une "
+                                     "construction les remplacerait ; choisissez un autre --output")
     private = settings.get("CALLS_PRIVATE_PATH") or output + "-private"
-    parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=os.path.basename(output) + ".tmp-", dir=parent)
-    try:
-        settings = plugin_settings.load(settings_path, OUTPUT_PATH=staging, CALLS_NOW=now, CALLS_PROGRESS=progress,
-                                        CALLS_PRIVATE_PATH=private)
-        Pelican(settings).run()
-        if search:
-            index_search(staging)
-        swap(staging, output)
+    manifest = manifest_path(settings, output)
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with locked(manifest):
+        out = Output(output, manifest, verify=memory is None)
         staging = None
-    finally:
-        if staging:
-            shutil.rmtree(staging, ignore_errors=True)
-    return output
+        if not out.warm:
+            staging = tempfile.mkdtemp(prefix=os.path.basename(output) + ".tmp-", dir=os.path.dirname(output))
+            out.root = staging
+        try:
+            session = Session(out, memory)
+            session.index, session.changed = search, changed
+            settings = plugin_settings.load(settings_path, OUTPUT_PATH=out.root, CALLS_NOW=now,
+                                            CALLS_PROGRESS=progress, CALLS_SESSION=session,
+                                            CALLS_PRIVATE_PATH=private, **OVERRIDES)
+            try:
+                Pelican(settings).run()
+            finally:
+                keys = session.search.result() if session.search else {}
+            if staging:
+                swap(staging, output)
+                out.root, staging = output, None
+            out.finish(search=keys, listings=session.listings, cards=session.cards, next_change=session.next_change)
+        finally:
+            if staging:
+                shutil.rmtree(staging, ignore_errors=True)
+    return Built(output, list(out.written), out.removed, session.next_change)
 
 
-def index_search(site: str) -> None:
-    """Pagefind indexes the call pages only (they alone carry data-pagefind-body)."""
-    result = subprocess.run([sys.executable, "-m", "pagefind_bin", "--site", site, "--silent"],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SearchIndexFailed(f"search index failed:\n{result.stdout}{result.stderr}")
+def next_due(settings_path: str, output: str | None = None) -> tuple[bool, dt.datetime | None]:
+    """Whether the site at `output` has no build yet (True, None), else (False, the next instant a
+    status changes, as its last build saw it)."""
+    settings = plugin_settings.load(settings_path)
+    output = os.path.abspath(output or settings["OUTPUT_PATH"])
+    out = Output(output, manifest_path(settings, output))
+    return (not out.warm, out.extra.get("next_change"))
 
 
 def swap(staging: str, output: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 
 import yaml
 
@@ -218,16 +217,10 @@ def config_yaml(config: dict) -> str:
             "edit those, not this file.\n" + yaml.safe_dump(config, allow_unicode=True, sort_keys=False, width=100))
 
 
-def copy_assets(source: str, target: str) -> None:
-    """Decap CMS's built files into the site, hard-linked when the file system allows (7 MB)."""
-    found = [path for pattern in ASSETS for path in glob.glob(os.path.join(source, pattern))]
+def assets(source: str) -> list[str]:
+    """Decap CMS's built files (7 MB), to copy into the site at /admin/."""
+    found = sorted(path for pattern in ASSETS for path in glob.glob(os.path.join(source, pattern)))
     if not any(os.path.basename(p) == "decap-cms.js" for p in found):
         raise EditorAssetsMissing(f"l'éditeur des appels (Decap CMS) n'est pas installé dans {source} : "
                                   "lancez `npm ci` (make le fait)")
-    os.makedirs(target, exist_ok=True)
-    for path in found:
-        destination = os.path.join(target, os.path.basename(path))
-        try:
-            os.link(path, destination)
-        except OSError:
-            shutil.copyfile(path, destination)
+    return found

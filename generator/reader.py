@@ -24,6 +24,7 @@ from callmodel.addresses import is_address
 from callmodel.dates import DEFAULT_TIMEZONE, DateError, parse_date, parse_datetime, zone
 from callmodel.schema import Amendment, Call, Document, FormField, Partner, Question, SubmissionSpec
 
+from . import parallel
 from .source import Problem, Source, load_file, relative
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
@@ -45,6 +46,10 @@ class Catalogue:
     problems: list[Problem]
     content_path: str
     calls_path: str
+    # What each call was read from (registries, our code, its folder's files), by slug: a page
+    # made from the same key is made again only if something else it shows changed.
+    keys: dict[str, bytes] = field(default_factory=dict)
+    cache: "ReadCache | None" = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -371,11 +376,27 @@ def _number_bounds(source: Source, entry: dict, kind: str, where: tuple) -> dict
 
 def find_calls(calls_path: str) -> list[str]:
     """Every `call.md` under `calls/` (folders may be grouped, e.g. calls/2026/<slug>/)."""
+    return [path for path, _ in scan_calls(calls_path)]
+
+
+def scan_calls(calls_path: str) -> list[tuple[str, tuple]]:
+    """Every `call.md` with the stamp of its folder (each file's name, size and time), in one walk."""
     found = []
-    for root, dirs, files in os.walk(calls_path):
-        dirs.sort()
-        if "call.md" in files:
-            found.append(os.path.join(root, "call.md"))
+
+    def visit(folder):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if any(e.name == "call.md" and e.is_file() for e in entries):
+            stats = [(e.name, e.stat()) for e in entries]
+            found.append((os.path.join(folder, "call.md"),
+                          tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)))
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                visit(entry.path)
+
+    visit(calls_path)
     return found
 
 
@@ -641,6 +662,8 @@ class ReadCache:
         self.path = path
         self.entries: dict = {}
         self.fresh: dict = {}
+        self.scanned: tuple[str, list, dict] | None = None  # the last scan of the calls' folders (in memory)
+        self.keys: dict[str, tuple] = {}  # each call's key by path, with the stamp it was made from
         self.key = self._fingerprint(content_path)
         if path and os.path.exists(path):
             try:
@@ -666,11 +689,6 @@ class ReadCache:
                         digest.update(name.encode() + b"\0" + handle.read())
         return digest.hexdigest()
 
-    @staticmethod
-    def stamp(path: str) -> tuple:
-        folder = os.path.dirname(path)
-        return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)))
-
     def get(self, path: str, stamp: tuple):
         entry = self.entries.get(path)
         return entry[1] if entry and entry[0] == stamp else None
@@ -678,30 +696,96 @@ class ReadCache:
     def put(self, path: str, stamp: tuple, result) -> None:
         self.fresh[path] = (stamp, result)
 
+    def renewed(self, content_path: str) -> "ReadCache":
+        """The same cache for the next build in this process (`make serve`): what this build read is
+        kept while the registries and our code are unchanged."""
+        key = self._fingerprint(content_path)
+        self.entries = self.fresh if key == self.key else {}
+        if key != self.key:
+            self.keys = {}
+        self.key, self.fresh = key, {}
+        return self
+
+    def call_key(self, path: str, stamp: tuple) -> bytes:
+        """What a call was read from: our code and the registries, its path, its folder's files."""
+        kept = self.keys.get(path)
+        if kept is None or kept[0] != stamp:
+            kept = self.keys[path] = (stamp, hashlib.blake2b(repr((self.key, path, stamp)).encode(),
+                                                             digest_size=16).digest())
+        return kept[1]
+
     def save(self) -> None:
-        if not self.path:
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            pickle.dump((self.key, self.fresh), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        if self.path:
+            save_pickle(self.path, (self.key, self.fresh))
 
 
-def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None) -> Catalogue:
+def save_pickle(path: str, data) -> None:
+    """Replace the file at `path` with `data` pickled, in one step (a reader never sees half of it)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def scan_index(calls_path: str, scanned: list[tuple[str, tuple]]) -> dict[str, int]:
+    """The position in `scanned` of each call folder, by absolute path."""
+    root = os.path.abspath(calls_path)
+    prefix = len(os.path.join(calls_path, ""))
+    return {os.path.join(root, os.path.dirname(path)[prefix:]): n for n, (path, _) in enumerate(scanned)}
+
+
+def rescan(calls_path: str, scanned: list[tuple[str, tuple]], index: dict[str, int],
+           changed) -> list[tuple[str, tuple]] | None:
+    """The previous scan with the folders of the `changed` files stamped again, or None when a change
+    is not inside a known call folder (a call added, moved or removed needs a whole scan)."""
+    root = os.path.abspath(calls_path)
+    result = list(scanned)
+    for changed_path in changed:
+        folder = os.path.dirname(os.path.abspath(changed_path))
+        if not folder.startswith(root + os.sep) and folder != root:
+            continue  # a registry, a page or the theme: not a call's folder
+        while folder not in index and folder.startswith(root + os.sep):
+            folder = os.path.dirname(folder)
+        if folder not in index:
+            return None
+        found = scan_calls(folder)[:1]
+        if not found or os.path.abspath(os.path.dirname(found[0][0])) != folder:
+            return None
+        result[index[folder]] = (scanned[index[folder]][0], found[0][1])
+    return result
+
+
+def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None,
+                   *, cache: ReadCache | None = None, save: bool = True, changed=None) -> Catalogue:
     """Read and validate everything; `progress(done, total)` is called while calls are read.
 
-    With `cache_path`, results of unchanged calls are taken from the previous run.
+    With `cache_path`, results of unchanged calls are taken from the previous run; with `cache`
+    (the ReadCache of a previous build in this process), from memory, and then `changed` (the files
+    changed since, as a file watcher saw them) spares a walk through every call folder. Calls not in
+    the cache are read on both cores.
     """
     registries, problems = read_registries(content_path)
-    cache = ReadCache(cache_path, content_path)
-    paths = find_calls(calls_path)
-    calls, by_slug = [], {}
-    for done, path in enumerate(paths, 1):
-        stamp = cache.stamp(path)
-        result = cache.get(path, stamp)
-        if result is None:
-            result = read_call(path, registries)
+    cache = cache.renewed(content_path) if cache else ReadCache(cache_path, content_path)
+    scanned = None
+    if changed is not None and cache.scanned is not None and cache.scanned[0] == calls_path:
+        scanned = rescan(calls_path, cache.scanned[1], cache.scanned[2], changed)
+        if scanned is not None:
+            cache.scanned = (calls_path, scanned, cache.scanned[2])
+    if scanned is None:
+        scanned = scan_calls(calls_path)
+        if not save:  # kept in memory for the next build of this process
+            cache.scanned = (calls_path, scanned, scan_index(calls_path, scanned))
+    paths, stamps = [], []
+    for path, stamp in scanned:
+        paths.append(path)
+        stamps.append(stamp)
+    missing = [path for path, stamp in zip(paths, stamps) if cache.get(path, stamp) is None]
+    found = dict(zip(missing, parallel.in_two(lambda batch: [read_call(path, registries) for path in batch],
+                                              missing, progress=progress)))
+    calls, by_slug, keys = [], {}, {}
+    for path, stamp in zip(paths, stamps):
+        result = found[path] if path in found else cache.get(path, stamp)
         cache.put(path, stamp, result)
         call, call_problems = result
         problems += call_problems
@@ -714,7 +798,7 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
             by_slug[slug] = path
             if call:
                 calls.append(call)
-        if progress:
-            progress(done, len(paths))
-    cache.save()
-    return Catalogue(calls, registries, problems, content_path, calls_path)
+                keys[slug] = cache.call_key(path, stamp)
+    if save:
+        cache.save()
+    return Catalogue(calls, registries, problems, content_path, calls_path, keys, cache)

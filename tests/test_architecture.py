@@ -17,9 +17,9 @@ from .conftest import ROOT
 STAGES = [
     ("call model", ["callmodel", "callmodel.addresses", "callmodel.dates", "callmodel.french", "callmodel.status", "callmodel.urls",
                     "callmodel.schema", "callmodel.record"]),
-    ("read and build", ["generator.source", "generator.reader", "generator.settings", "generator.history",
-                        "generator.editor",
-                        "generator.opendata", "generator.site", "generator", "generator.build"]),
+    ("read and build", ["generator.source", "generator.parallel", "generator.reader", "generator.settings",
+                        "generator.history", "generator.editor", "generator.opendata", "generator.output",
+                        "generator.search", "generator.site", "generator", "generator.build"]),
     ("form service: settings, storage and mail", ["formservice.config", "formservice.storage", "formservice.mail"]),
     ("form service: catalogue and answers", ["formservice.published", "formservice.tokens",
                                              "formservice.validation", "formservice.uploads",

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from calls_cli.site import build_site
+from generator import search
+
+from .conftest import FIXTURE_NOW, FIXTURE_SETTINGS
+from .servers import static_site
 
 AXE = Axe()
 
@@ -112,3 +120,96 @@ def test_before_the_deadline_the_answer_button_stays(page, base_url):
     page.clock.install(time="2027-01-15T10:59:00Z")
     page.goto(f"{base_url}/appels/capteurs-air/")
     expect(page.get_by_role("link", name="Répondre à l'appel")).to_be_visible()
+
+
+# Statuses between builds: the fixture is built on 28 November 2026 at noon; billettique-tram
+# closes on 5 December at 18:00 and telesurveillance opens on 10 January 2027 at 9:00.
+CLOSED_TRAM = "2026-12-05T17:00:01Z"
+OPENED_TELESURVEILLANCE = "2027-01-10T08:00:30Z"
+
+
+def test_a_call_page_built_before_its_deadline_says_closed_everywhere_after_it(page, base_url):
+    page.clock.install(time=CLOSED_TRAM)
+    page.goto(f"{base_url}/appels/billettique-tram/")
+    expect(page.locator(".ap-call__kicker .ap-tag")).to_have_text("Clos")
+    expect(page.locator("[data-status-text]")).to_have_text("Clos")
+    answer = page.locator(".ap-answer")
+    expect(answer).to_contain_text("Cet appel est clos depuis le 5 décembre 2026 à 18 h 00 (heure de Paris).")
+    expect(answer.get_by_role("link")).to_have_count(0)
+
+
+def test_the_home_page_and_listings_drop_a_call_once_it_has_closed(page, base_url):
+    page.clock.install(time=CLOSED_TRAM)
+    page.goto(f"{base_url}/")
+    open_list = page.locator('[data-list="open"]')
+    expect(open_list.get_by_role("link", name="Billettique sans contact dans le tramway")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Appels ouverts (4)")).to_be_visible()
+    expect(page.get_by_role("link", name="Archives : 2 appels clos")).to_be_visible()
+    page.goto(f"{base_url}/appels/")
+    expect(page.get_by_role("link", name="Billettique sans contact dans le tramway")).to_be_hidden()
+    expect(page.locator("main")).to_contain_text("4 appels.")
+    page.goto(f"{base_url}/types/ami/")
+    card = page.locator(".ap-card", has_text="Billettique sans contact dans le tramway")
+    expect(card.locator(".ap-tag")).to_have_text("Clos")
+    expect(card.locator(".ap-card__deadline")).to_have_text("Clos le 5 décembre 2026 à 18 h 00 (heure de Paris)")
+
+
+def test_an_upcoming_call_opens_by_itself(page, base_url):
+    page.clock.install(time=OPENED_TELESURVEILLANCE)
+    page.goto(f"{base_url}/appels/telesurveillance/")
+    expect(page.locator(".ap-call__kicker .ap-tag")).to_have_text("Ouvert")
+    answer = page.get_by_role("link", name="Répondre à l'appel")
+    expect(answer).to_have_attribute("href", "https://reponses.example.org/appels/telesurveillance/repondre")
+    expect(page.locator(".ap-answer")).to_contain_text("(90 jours restants)")
+    page.goto(f"{base_url}/")
+    moved = page.locator('[data-list="open"]').get_by_role("link", name="Télésurveillance")
+    expect(moved).to_be_visible()
+    expect(page.get_by_role("heading", name="Appels à venir (0)")).to_be_visible()
+
+
+def test_search_results_show_the_status_as_of_now(page, base_url):
+    page.clock.install(time="2027-01-15T11:00:01Z")  # capteurs-air closed one second ago
+    page.goto(f"{base_url}/recherche/")
+    page.get_by_label("Mots-clés").fill("LoRaWAN")
+    page.get_by_role("button", name="Rechercher").click()
+    result = page.locator("#ap-search-results .ap-card")
+    expect(result.locator(".ap-tag")).to_have_text("Clos")
+    expect(result.locator(".ap-card__deadline")).to_have_text("Clos le 15 janvier 2027 à 12 h 00 (heure de Paris)")
+
+
+def test_without_javascript_a_page_says_when_its_status_was_computed(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    for path in ("/appels/capteurs-air/", "/", "/appels/"):
+        page.goto(f"{base_url}{path}")
+        # What the page shows (Playwright's text assertions pass over <noscript>).
+        assert "(statut au 28 novembre 2026 à 12 h 00 (heure de Paris))" in page.locator("main").inner_text(), path
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def sharded_site_url(tmp_path_factory):
+    """The fixture catalogue with its search index in shards of two calls (as a large catalogue's)."""
+    saved, search.SHARD_SIZE = search.SHARD_SIZE, 2
+    try:
+        output = str(tmp_path_factory.mktemp("sharded") / "output")
+        assert build_site(FIXTURE_SETTINGS, output, now=FIXTURE_NOW, quiet=True) == 0
+    finally:
+        search.SHARD_SIZE = saved
+    assert len([name for name in os.listdir(os.path.join(output, "pagefind")) if name.isdigit()]) >= 2
+    with static_site(output) as url:
+        yield url
+
+
+def test_search_merges_the_shards_of_a_large_catalogue(page, sharded_site_url):
+    wasm = []
+    page.on("request", lambda request: wasm.append(request.url) if ".pagefind" in request.url
+            and "/wasm." in request.url else None)
+    page.goto(f"{sharded_site_url}/recherche/")
+    page.get_by_label("Mots-clés").fill("LoRaWAN")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
+    page.get_by_label("Mots-clés").fill("")
+    page.get_by_label("Thème").select_option("Mobilité")
+    expect(page.get_by_role("status")).to_have_text("3 appels trouvés.")
+    assert len(set(wasm)) == 1, wasm  # one copy of pagefind's code for every shard

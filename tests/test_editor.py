@@ -150,7 +150,7 @@ def test_the_editor_page_is_not_in_the_sitemap(site_dir):
 def test_a_build_without_the_editor_installed_says_how_to_install_it(catalogue_copy, tmp_path):
     settings = catalogue_copy / "settings.py"
     settings.write_text(settings.read_text() + f"CALLS_EDITOR_ASSETS = {str(tmp_path / 'vide')!r}\n")
-    result = CliRunner().invoke(main, ["build", "--settings", str(settings), "--output", str(tmp_path / "site"),
+    result = CliRunner().invoke(main, ["build", "--settings", str(settings), "--output", str(tmp_path / "out"),
                                        "--no-search"])
     assert result.exit_code == 1
     assert "l'éditeur des appels (Decap CMS) n'est pas installé" in result.output

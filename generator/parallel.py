@@ -1,0 +1,103 @@
+"""Both cores for the costly steps of a cold build (reading calls, rendering their pages).
+
+A forked child and this process take the items in small batches from a shared counter until none
+is left, so that both finish together whatever else this process has to do meanwhile (the
+listings, while the child makes call pages). What the child made comes back pickled through a
+pipe; it inherits everything read so far (templates, registries, calls) without copying it.
+Small batches of work, and platforms without fork, run in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import pickle
+import traceback
+
+MINIMUM = 400
+BATCH = 16
+
+
+class WorkerFailed(RuntimeError):
+    """The forked half of a step raised; the message carries its traceback."""
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def worth_it(count: int) -> bool:
+    """Whether `count` items are worth a second process (MINIMUM is read when asked: tests lower it)."""
+    return count >= MINIMUM and cores() >= 2 and hasattr(os, "fork")
+
+
+def _share(work, items: list, counter, progress=None) -> list[tuple[int, object]]:
+    """Batches of `items` taken from the shared `counter` until none is left: (position, result).
+    `progress(done, total)` is told how many items both processes took so far."""
+    done = []
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + BATCH
+        if start >= len(items):
+            return done
+        done += enumerate(work(items[start:start + BATCH]), start)
+        if progress:
+            progress(min(start + BATCH, len(items)), len(items))
+
+
+class _Counter:
+    """The shared counter's interface, for one process."""
+
+    def __init__(self):
+        self.value = 0
+
+    def get_lock(self):
+        return contextlib.nullcontext()
+
+
+def in_two(work, items: list, *, meanwhile=None, progress=None) -> list:
+    """`work(items)` returns one result per item; run it on two processes when it is worth it, this
+    one joining in after `meanwhile()`. The results come back in the order of `items`."""
+    if not worth_it(len(items)):
+        results = [result for _, result in _share(work, items, _Counter(), progress)]
+        if meanwhile:
+            meanwhile()
+        return results
+    counter = multiprocessing.get_context("fork").Value("q", 0)
+    read_end, write_end = os.pipe()
+    # Objects made so far are left out of the garbage collector's passes: a pass writes to every
+    # object it visits, and each page of memory written to is copied for the forked process.
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            data = pickle.dumps((True, _share(work, items, counter)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            data = pickle.dumps((False, traceback.format_exc()))
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+        os._exit(0)
+    os.close(write_end)
+    gc.unfreeze()
+    try:
+        if meanwhile:
+            meanwhile()
+        mine = _share(work, items, counter, progress)
+    finally:  # read the child's answer even when this process failed: it may wait to write it
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+    ok, theirs = pickle.loads(data) if data else (False, "the worker process ended without an answer")
+    if not ok:
+        raise WorkerFailed(theirs)
+    results: list = [None] * len(items)
+    for position, result in mine + theirs:
+        results[position] = result
+    return results

@@ -1,0 +1,208 @@
+"""Incremental builds: after any change, the output folder holds exactly what a full build of the same
+state writes, byte for byte, and a build writes only the files that change; two builds as of the
+same instant are identical; a status change is rebuilt when due, touching the pages it changes."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+import time_machine
+from click.testing import CliRunner
+
+from calls_cli import main
+from generator import build, parallel, search
+
+NOW = "2026-11-28T12:00:00+01:00"
+AS_OF = re.compile(rb"\(statut au [^)]*\)\)")
+
+
+def tree(folder) -> dict[str, bytes]:
+    files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as handle:
+                files[os.path.relpath(path, folder)] = handle.read()
+    return files
+
+
+def differences(a, b, *, as_of=True) -> list[str]:
+    """The files that differ; with as_of=False, but for the time of the status that a page shows
+    without JavaScript (a page that did not change keeps the time it was made at)."""
+    one, two = tree(a), tree(b)
+    if not as_of:
+        one, two = ({p: AS_OF.sub(b"", data) for p, data in files.items()} for files in (one, two))
+    return sorted(p for p in set(one) | set(two) if one.get(p) != two.get(p))
+
+
+@pytest.fixture
+def site(catalogue_copy, monkeypatch):
+    """The fixture catalogue with its own theme (a template can be edited) and search shards of two
+    calls (so that a change re-indexes one shard of several)."""
+    theme = catalogue_copy / "theme"
+    shutil.copytree(os.path.join(os.path.dirname(os.path.dirname(__file__)), "theme"), theme)
+    with open(catalogue_copy / "settings.py", "a", encoding="utf-8") as handle:
+        handle.write(f"THEME = {str(theme)!r}\n")
+    monkeypatch.setattr(search, "SHARD_SIZE", 2)
+    return catalogue_copy
+
+
+def full_build(site, folder, now=NOW):
+    """A cold build: no read cache, no manifest, an empty folder."""
+    shutil.rmtree(site / ".cache", ignore_errors=True)
+    return build.build_site(str(site / "settings.py"), str(folder), now=now)
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def edit_call(site):
+    edit(site / "calls" / "capteurs-air" / "call.md", "title: Capteurs", "title: Nouveaux capteurs")
+    return {str(site / "calls" / "capteurs-air" / "call.md")}
+
+
+def edit_text(site):
+    with open(site / "calls" / "telesurveillance" / "call.md", "a", encoding="utf-8") as handle:
+        handle.write("\nUn paragraphe de plus.\n")
+    return {str(site / "calls" / "telesurveillance" / "call.md")}
+
+
+def add_call(site):
+    shutil.copytree(site / "calls" / "consultation-velo", site / "calls" / "pistes-cyclables")
+    edit(site / "calls" / "pistes-cyclables" / "call.md", "title: ", "title: Pistes cyclables – ")
+    return {str(site / "calls" / "pistes-cyclables" / "call.md")}
+
+
+def remove_call(site):
+    shutil.rmtree(site / "calls" / "challenge-donnees")
+    return {str(site / "calls" / "challenge-donnees" / "call.md")}
+
+
+def change_registry(site):
+    edit(site / "content" / "partners.yaml", "name: Hôpitaux de Testville", "name: Hôpitaux réunis de Testville")
+    return {str(site / "content" / "partners.yaml")}
+
+
+def change_template(site):
+    edit(site / "theme" / "templates" / "_macros.html", '<p class="ap-card__summary">', '<p class="ap-card__summary ap-x">')
+    return {str(site / "theme" / "templates" / "_macros.html")}
+
+
+CHANGES = [edit_call, edit_text, add_call, remove_call, change_registry, change_template]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__ for c in CHANGES])
+@pytest.mark.parametrize("memory", [False, True], ids=["new-process", "serve"])
+def test_a_rebuild_after_a_change_writes_what_a_full_build_writes(site, tmp_path, change, memory):
+    kept = {} if memory else None
+    incremental = tmp_path / "incremental"
+    build.build_site(str(site / "settings.py"), str(incremental), now=NOW, memory=kept)
+    changed = change(site)
+    built = build.build_site(str(site / "settings.py"), str(incremental), now=NOW, memory=kept,
+                             changed=changed if memory else None)
+    full_build(site, tmp_path / "full")
+    assert differences(incremental, tmp_path / "full") == []
+    # Only what changed was written: never the whole site again.
+    assert built.written
+    assert len(built.written) < len(tree(incremental)) / 2 or change is change_template
+
+
+def test_a_body_edit_rewrites_its_page_and_data_not_the_listings(site, tmp_path):
+    output = tmp_path / "out"
+    build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    edit_text(site)
+    built = build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    pages = [p for p in built.written if p.endswith(".html")]
+    assert pages == ["appels/telesurveillance/index.html"]
+    assert "api/calls.json" not in built.written  # the text of a call is not in calls.json
+    assert any(p.startswith("pagefind/") for p in built.written)
+
+
+def test_a_rebuild_without_change_writes_nothing(site, tmp_path):
+    output = tmp_path / "out"
+    build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    built = build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    assert built.written == [] and built.removed == []
+
+
+def test_two_builds_as_of_the_same_instant_are_identical(site, tmp_path):
+    """Even feeds without entries (a theme without calls), whatever the clock says."""
+    with open(site / "content" / "themes.yaml", "a", encoding="utf-8") as handle:
+        handle.write("culture: Culture\n")
+    with time_machine.travel("2030-01-01T00:00:00Z", tick=False):
+        full_build(site, tmp_path / "one")
+    with time_machine.travel("2031-06-01T08:30:00Z", tick=False):
+        full_build(site, tmp_path / "two")
+    assert "<entry>" not in (tmp_path / "one" / "flux" / "themes" / "culture.atom").read_text()
+    assert differences(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_a_status_change_is_due_then_touches_the_pages_that_show_it(site, tmp_path):
+    """billettique-tram closes on 5 December 2026 at 18:00: the build before says when it is due, a
+    timer's `calls build --if-due` does nothing before and rebuilds after, writing that call's page,
+    the home page and its listings, and no other call's page."""
+    settings, output = str(site / "settings.py"), str(tmp_path / "out")
+    args = ["build", "--settings", settings, "--output", output, "--if-due"]
+    result = CliRunner().invoke(main, args + ["--now", "2026-12-05T17:00"])
+    assert result.exit_code == 0 and "Prochain changement de statut : 5 décembre 2026 à 18 h 00" in result.output
+    result = CliRunner().invoke(main, args + ["--now", "2026-12-05T17:59"])
+    assert result.exit_code == 0 and "Rien à construire" in result.output
+
+    kept = {}
+    build.build_site(settings, output, now="2026-12-05T17:00", memory=kept)
+    built = build.build_site(settings, output, now="2026-12-05T18:01", memory=kept)
+    pages = {p for p in built.written if p.endswith(".html")}
+    assert "appels/billettique-tram/index.html" in pages and "index.html" in pages
+    assert {"appels/index.html", "archives/index.html", "types/ami/index.html"} <= pages
+    assert not [p for p in pages if p.startswith("appels/") and "billettique-tram" not in p
+                and p != "appels/index.html"]
+    assert built.next_change.isoformat() == "2027-01-10T09:00:00+01:00"  # telesurveillance opens
+    full_build(site, tmp_path / "full", now="2026-12-05T18:01")
+    assert differences(output, tmp_path / "full", as_of=False) == []
+
+
+def test_an_output_changed_behind_the_build_back_is_built_cold(site, tmp_path):
+    output = tmp_path / "out"
+    build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    shutil.rmtree(output)
+    output.mkdir()
+    build.build_site(str(site / "settings.py"), str(output), now=NOW)
+    full_build(site, tmp_path / "full")
+    assert differences(output, tmp_path / "full") == []
+
+
+def test_a_build_on_two_processes_writes_what_one_process_writes(site, tmp_path, monkeypatch):
+    """Calls read and pages made by a forked half (as for a large catalogue) give the same site."""
+    full_build(site, tmp_path / "one")
+    monkeypatch.setattr(parallel, "MINIMUM", 2)
+    full_build(site, tmp_path / "two")
+    assert differences(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_the_forked_half_returns_its_results_in_order_and_its_errors():
+    def square(items):
+        return [item * item for item in items]
+
+    busy = []
+    assert parallel.in_two(square, list(range(1000)), meanwhile=lambda: busy.append(1)) == [n * n for n in range(1000)]
+    assert busy == [1]
+
+    def fails(items):
+        if 999 in items:
+            raise ValueError("the child's half")
+        return items
+
+    with pytest.raises((parallel.WorkerFailed, ValueError), match="the child.s half"):  # inline on one core
+        parallel.in_two(fails, list(range(1000)))
+
+
+def test_a_build_refuses_an_output_folder_that_holds_the_sources(site):
+    result = CliRunner().invoke(main, ["build", "--settings", str(site / "settings.py"), "--output", str(site)])
+    assert result.exit_code == 1 and "contient les sources" in result.output
+    assert (site / "calls" / "capteurs-air" / "call.md").exists()
