@@ -19,6 +19,7 @@ from formhelpers import SECRET, Answering
 from calls_cli import local as embedded
 from calls_cli.site import build_site
 from formservice import create_app
+from formservice.storage import S3Storage
 from tests.servers import static_site
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,6 +72,15 @@ def make_app(s3, smtp, catalogue_path, recipients_path, ports):
         return create_app(config)
 
     return make
+
+
+@pytest.fixture
+def bucket(s3):
+    """A bucket of the test's own (on the session's SeaweedFS): what is stored there is what this
+    test did, for tests that list a whole prefix (questions, alert subscriptions)."""
+    name = f"t-{secrets.token_hex(4)}"
+    S3Storage(name).client.create_bucket(Bucket=name)
+    return name
 
 
 @pytest.fixture

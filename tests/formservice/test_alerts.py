@@ -28,13 +28,6 @@ CALL = "capteurs-air"
 
 
 @pytest.fixture
-def bucket(s3):
-    name = f"a-{secrets.token_hex(4)}"
-    S3Storage(name).client.create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture
 def client(make_app, bucket):
     return make_app(BUCKET=bucket).test_client()
 

@@ -24,14 +24,6 @@ ORGANISER = "questions@metropole.example.org"  # the fixture call's questions_to
 
 
 @pytest.fixture
-def bucket(s3):
-    """A bucket of this test's own: what is stored here is what this test did."""
-    name = f"q-{secrets.token_hex(4)}"
-    S3Storage(name).client.create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture
 def asking(make_app, bucket):
     app = make_app(BUCKET=bucket)
 
