@@ -27,7 +27,8 @@ import tempfile
 import threading
 import time
 
-from benchlib import FIELDS, Browser, bench_call, form_tokens, multipart, start_form_service, write_catalogue
+from benchlib import (FIELDS, Browser, bench_call, form_tokens, multipart, start_form_service, tree_cpu,
+                      write_catalogue)
 from calls_cli import local as embedded
 
 PDF = b"%PDF-1.4\n" + os.urandom(1024 * 1024 - 9)
@@ -64,7 +65,7 @@ def own_cpu_seconds() -> float:
 def run(clients: int, seconds: float, job_factory, processes: dict) -> tuple[float, list[float], dict]:
     """Each client repeats its job until time is up: (jobs per second, latencies, CPU ms per job of
     each process: the name "bench" is this process, clients and mail sink)."""
-    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    before = {name: tree_cpu(pid) for name, pid in processes.items()}
     before["bench"] = own_cpu_seconds()
     latencies: list[float] = []
     lock = threading.Lock()
@@ -85,33 +86,10 @@ def run(clients: int, seconds: float, job_factory, processes: dict) -> tuple[flo
     for t in threads:
         t.join()
     rate = len(latencies) / (time.monotonic() - started)
-    after = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    after = {name: tree_cpu(pid) for name, pid in processes.items()}
     after["bench"] = own_cpu_seconds()
     cpu = {name: (after[name] - before[name]) * 1000 / max(1, len(latencies)) for name in before}
     return rate, latencies, cpu
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by a process and all its descendants (Linux /proc)."""
-    parents, times = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    tree, changed = {pid}, True
-    while changed:
-        changed = False
-        for child, parent in parents.items():
-            if parent in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    return sum(times.get(p, 0.0) for p in tree)
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:

@@ -197,8 +197,8 @@ def calls_command() -> list[str]:
     return [found]
 
 
-def children_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds (user + system) of each child of `pid` (gunicorn's workers), from /proc."""
+def processes() -> dict[int, tuple[int, float]]:
+    """Every process: its parent and the CPU seconds (user + system) it used so far, from /proc."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -208,9 +208,26 @@ def children_cpu(pid: int) -> dict[int, float]:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            found[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        found[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
     return found
+
+
+def children_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each child of `pid` (gunicorn's workers)."""
+    return {child: cpu for child, (parent, cpu) in processes().items() if parent == pid}
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and all its descendants."""
+    table = processes()
+    tree, changed = {pid}, True
+    while changed:
+        changed = False
+        for child, (parent, _) in table.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    return sum(table[p][1] for p in tree if p in table)
 
 
 def load_average() -> str:
