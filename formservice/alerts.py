@@ -332,7 +332,7 @@ def send_alerts(storage: Storage, mailer: Mailer, calls: Iterable[Call], config:
             return f"failed: {moved.id}: {exc}"
         return "sent"
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    with mailer.batch(), ThreadPoolExecutor(max_workers=threads) as pool:
         for outcome in pool.map(one, keys):
             report.subscribers += outcome != "gone"
             report.digests += outcome == "sent"
