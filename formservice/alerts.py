@@ -37,7 +37,7 @@ from callmodel.french import french_date, french_datetime
 from callmodel.schema import AUDIENCES, CALL_TYPES, Call
 
 from .delivery import months_after
-from .mail import Mailer, MailRejected, MailUnavailable, message_id
+from .mail import POLICY, Mailer, MailRejected, MailUnavailable, header, message_id
 from .storage import ChangedMeanwhile, Storage
 
 log = logging.getLogger(__name__)
@@ -254,18 +254,18 @@ class AlertReport:
 def digest_message(subscription: Subscription, items: list[tuple[Call, list[str]]], config: Mapping,
                    unsubscribe: str) -> EmailMessage:
     """One mail per subscriber and run, each call with what is new about it, and the way out."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     count = len(items)
-    message["Subject"] = (f"Suivi de l'appel « {items[0][0].title} »" if subscription.follow
-                          else f"{count} appel{'s' if count > 1 else ''} pour vous – {config['SITENAME']}")
-    message["From"] = config["MAIL_FROM"]
+    message["Subject"] = header("Subject", f"Suivi de l'appel « {items[0][0].title} »" if subscription.follow
+                                else f"{count} appel{'s' if count > 1 else ''} pour vous – {config['SITENAME']}")
+    message["From"] = header("From", config["MAIL_FROM"])
     message["To"] = subscription.email
-    message["Date"] = email.utils.formatdate(usegmt=True)
+    message["Date"] = header("Date", email.utils.formatdate(usegmt=True))
     message["Message-ID"] = message_id("alert", f"{subscription.id}-{int(subscription.cursor.timestamp())}",
                                        config["URL"])
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = header("Auto-Submitted", "auto-generated")
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["List-Unsubscribe-Post"] = header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     lines = ["Bonjour,", "", "Voici les nouveautés depuis notre dernier message :", ""]
     for call, kinds in items:
         lines.append(f"- {call.title}")

@@ -27,6 +27,7 @@ import datetime as dt
 import email
 import email.policy
 import email.utils
+import functools
 import json
 import logging
 import smtplib
@@ -35,6 +36,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email import headerregistry
 from email.message import Message
 from typing import ContextManager, Iterator, Protocol
 from urllib.parse import urlsplit
@@ -164,6 +166,33 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (OSError, smtplib.SMTPException):
         smtp.close()
+
+
+class _HeaderClasses(headerregistry.HeaderRegistry):
+    """The standard header classes, each made once: the standard registry makes a new class for
+    every header it parses, a fifth of the time it takes to write a small mail."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name):
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
+# email.policy.default, faster for mails written by the thousand (the alert digests).
+POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+
+
+@functools.lru_cache(maxsize=256)
+def header(name: str, value: str):
+    """A header parsed once for all the mails that carry it (the sender, a subject, a date): a
+    header object is never changed once made, and parsing addresses is slow. ValueError for a value
+    that holds a line break, as when a header is set from a text."""
+    return POLICY.header_store_parse(name, value)[1]
 
 
 def message_id(kind: str, key: str, service_url: str) -> str:
