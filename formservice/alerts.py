@@ -20,6 +20,7 @@ records the catalogue without announcing it.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import email.utils
@@ -27,7 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Callable, Iterable, Mapping
@@ -290,7 +291,6 @@ def send_alerts(storage: Storage, mailer: Mailer, calls: Iterable[Call], config:
     calls = {c.slug: c for c in calls}
     news = notice(storage, calls.values(), now)
     report = AlertReport(news=len(news))
-    keys = [k for k in storage.keys(SUBSCRIBERS + "/") if k.endswith(".json")]
 
     def one(key: str) -> str:
         try:
@@ -332,13 +332,28 @@ def send_alerts(storage: Storage, mailer: Mailer, calls: Iterable[Call], config:
             return f"failed: {moved.id}: {exc}"
         return "sent"
 
+    def count(outcome: str) -> None:
+        report.subscribers += outcome != "gone"
+        report.digests += outcome == "sent"
+        report.skipped += outcome == "skipped"
+        if outcome.startswith("failed"):
+            report.failed.append(outcome)
+
+    # Subscribers are taken as the listing pages arrive, a few per thread at a time: memory stays
+    # flat however many there are, and the first digests go while the listing goes on.
     with mailer.batch(), ThreadPoolExecutor(max_workers=threads) as pool:
-        for outcome in pool.map(one, keys):
-            report.subscribers += outcome != "gone"
-            report.digests += outcome == "sent"
-            report.skipped += outcome == "skipped"
-            if outcome.startswith("failed"):
-                report.failed.append(outcome)
+        running: collections.deque[Future] = collections.deque()
+        try:
+            for key in storage.keys(SUBSCRIBERS + "/"):
+                if key.endswith(".json"):
+                    running.append(pool.submit(one, key))
+                    if len(running) > 8 * threads:
+                        count(running.popleft().result())
+            while running:
+                count(running.popleft().result())
+        finally:
+            for future in running:
+                future.cancel()  # after an error, no digest not yet begun
     return report
 
 
