@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import ROOT, bench_call, cpu_seconds, load_average, machine_line, write_catalogue
+from benchlib import ROOT, bench_call, tree_cpu, load_average, machine_line, write_catalogue
 from make_calls import AUDIENCES, PARTNERS, PLACES, SUBJECTS, THEMES, TYPES
 from calls_cli import local as embedded
 from callmodel.record import read_catalogue
@@ -298,11 +298,11 @@ class Phases:
 
     def run(self, name: str, measure: str, *extra: str) -> dict:
         peaks_reset = all(reset_peak(pid) for pid in self.servers.values())
-        cpu = {server: cpu_seconds(pid) for server, pid in self.servers.items()}
+        cpu = {server: tree_cpu(pid) for server, pid in self.servers.items()}
         out = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure", measure, *self.base, *extra],
                              env=self.env, check=True, stdout=subprocess.PIPE, text=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
-        result["servers"] = {server: {"cpu": cpu_seconds(pid) - cpu[server],
+        result["servers"] = {server: {"cpu": tree_cpu(pid) - cpu[server],
                                       "rss_peak": status_kib(pid, "VmHWM") * 1024,
                                       "peak_since": "phase" if peaks_reset else "start"}
                              for server, pid in self.servers.items()}
