@@ -20,6 +20,7 @@ records the catalogue without announcing it.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import email.utils
@@ -27,7 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Callable, Iterable, Mapping
@@ -37,7 +38,7 @@ from callmodel.french import french_date, french_datetime
 from callmodel.schema import AUDIENCES, CALL_TYPES, Call
 
 from .delivery import months_after
-from .mail import Mailer, MailRejected, MailUnavailable, message_id
+from .mail import POLICY, Mailer, MailRejected, MailUnavailable, header, message_id
 from .storage import ChangedMeanwhile, Storage
 
 log = logging.getLogger(__name__)
@@ -254,18 +255,18 @@ class AlertReport:
 def digest_message(subscription: Subscription, items: list[tuple[Call, list[str]]], config: Mapping,
                    unsubscribe: str) -> EmailMessage:
     """One mail per subscriber and run, each call with what is new about it, and the way out."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     count = len(items)
-    message["Subject"] = (f"Suivi de l'appel « {items[0][0].title} »" if subscription.follow
-                          else f"{count} appel{'s' if count > 1 else ''} pour vous – {config['SITENAME']}")
-    message["From"] = config["MAIL_FROM"]
+    message["Subject"] = header("Subject", f"Suivi de l'appel « {items[0][0].title} »" if subscription.follow
+                                else f"{count} appel{'s' if count > 1 else ''} pour vous – {config['SITENAME']}")
+    message["From"] = header("From", config["MAIL_FROM"])
     message["To"] = subscription.email
-    message["Date"] = email.utils.formatdate(usegmt=True)
+    message["Date"] = header("Date", email.utils.formatdate(usegmt=True))
     message["Message-ID"] = message_id("alert", f"{subscription.id}-{int(subscription.cursor.timestamp())}",
                                        config["URL"])
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = header("Auto-Submitted", "auto-generated")
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["List-Unsubscribe-Post"] = header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     lines = ["Bonjour,", "", "Voici les nouveautés depuis notre dernier message :", ""]
     for call, kinds in items:
         lines.append(f"- {call.title}")
@@ -290,7 +291,6 @@ def send_alerts(storage: Storage, mailer: Mailer, calls: Iterable[Call], config:
     calls = {c.slug: c for c in calls}
     news = notice(storage, calls.values(), now)
     report = AlertReport(news=len(news))
-    keys = [k for k in storage.keys(SUBSCRIBERS + "/") if k.endswith(".json")]
 
     def one(key: str) -> str:
         try:
@@ -332,13 +332,28 @@ def send_alerts(storage: Storage, mailer: Mailer, calls: Iterable[Call], config:
             return f"failed: {moved.id}: {exc}"
         return "sent"
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for outcome in pool.map(one, keys):
-            report.subscribers += outcome != "gone"
-            report.digests += outcome == "sent"
-            report.skipped += outcome == "skipped"
-            if outcome.startswith("failed"):
-                report.failed.append(outcome)
+    def count(outcome: str) -> None:
+        report.subscribers += outcome != "gone"
+        report.digests += outcome == "sent"
+        report.skipped += outcome == "skipped"
+        if outcome.startswith("failed"):
+            report.failed.append(outcome)
+
+    # Subscribers are taken as the listing pages arrive, a few per thread at a time: memory stays
+    # flat however many there are, and the first digests go while the listing goes on.
+    with mailer.batch(), ThreadPoolExecutor(max_workers=threads) as pool:
+        running: collections.deque[Future] = collections.deque()
+        try:
+            for key in storage.keys(SUBSCRIBERS + "/"):
+                if key.endswith(".json"):
+                    running.append(pool.submit(one, key))
+                    if len(running) > 8 * threads:
+                        count(running.popleft().result())
+            while running:
+                count(running.popleft().result())
+        finally:
+            for future in running:
+                future.cancel()  # after an error, no digest not yet begun
     return report
 
 

@@ -9,12 +9,15 @@ import secrets
 import threading
 from email.message import EmailMessage
 
+from aiosmtpd.controller import Controller
 from formhelpers import Answering, company_answers
 
+from calls_cli.local import free_port
 from formservice import mail
 from formservice.mail import SMTPMailer, send_queued
 from formservice.services import services
 from formservice.storage import S3Storage, StorageUnavailable, outbox_key
+from tests.servers import Inbox
 
 
 def queued(storage, to: str, subject: str) -> str:
@@ -130,3 +133,44 @@ def test_receipt_links_and_message_id_come_from_the_configuration(make_app, smtp
     assert f"https://reponses.rivebelle.example/recu/capteurs-air/{sub_id}/" in text
     assert receipt["Message-ID"].strip() == f"<receipt-{sub_id}-v1@reponses.rivebelle.example>"
     assert services(app).outbox  # the app's own outbox sent it
+
+
+class CountingInbox(Inbox):
+    """An inbox that counts the SMTP sessions opened to it (one EHLO each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
+
+
+def test_a_batch_keeps_its_connection_and_replaces_one_the_server_closed():
+    inbox, port = CountingInbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    mailer = SMTPMailer("127.0.0.1", port, timeout=5)
+
+    def note(n):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@rivebelle.example", "b@airpur.example", f"lot {n}"
+        message.set_content("Bonjour")
+        return message
+
+    try:
+        with mailer.batch():
+            mailer.send(note(1))
+            mailer.send(note(2))
+            assert inbox.sessions == 1  # the second mail went on the first one's connection
+            server.stop()  # the server goes away with the kept connection open
+            server = Controller(inbox, hostname="127.0.0.1", port=port)
+            server.start()
+            mailer.send(note(3))  # the dead connection is found out before anything is sent on it
+        mailer.send(note(4))  # outside a batch: a connection of its own, closed after it
+    finally:
+        server.stop()
+    assert [m["Subject"] for _, m in inbox.messages] == ["lot 1", "lot 2", "lot 3", "lot 4"]
+    assert inbox.sessions == 3
