@@ -13,6 +13,7 @@ process (the clients and the mail sink), read from /proc: on a machine whose cor
 all three, that says where the time goes.
 
     .venv/bin/python bench/bench_forms.py [--seconds 10] [--clients 1,8,16] [--workers 4] [--threads 4]
+                                          [--errors] [--source OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from benchlib import (FIELDS, Browser, bench_call, form_tokens, multipart, start
 from calls_cli import local as embedded
 
 PDF = b"%PDF-1.4\n" + os.urandom(1024 * 1024 - 9)
+KEPT: list[bool] = []  # for each form that came back: was its file kept?
 
 
 class FormClient:
@@ -41,19 +43,31 @@ class FormClient:
     def __init__(self, port: int):
         self.browser = Browser(port)
 
-    def submit(self) -> float:
+    def submit(self, siret: str = "73282932000074") -> tuple[float, int, str, bytes]:
+        """(seconds of the POST, status, Location, page)."""
         self.browser.forget()
         status, _, page = self.browser.request("GET", "/appels/bench/repondre")
         assert status == 200, status
         fields = form_tokens(page)
-        fields.update(raison_sociale="Banc SAS", siret="73282932000074", email="banc@example.org",
+        fields.update(raison_sociale="Banc SAS", siret=siret, email="banc@example.org",
                       taille="PME", solution="Une solution.", consentement="oui")
         body, content_type = multipart(fields, {"dossier": ("dossier.pdf", PDF)})
         started = time.perf_counter()
         status, location, page = self.browser.request("POST", "/appels/bench/repondre", body,
                                                       {"Content-Type": content_type})
-        elapsed = time.perf_counter() - started
+        return time.perf_counter() - started, status, location, page
+
+    def answer(self) -> float:
+        elapsed, status, location, page = self.submit()
         assert status == 303 and "/recu/" in location, (status, page[-500:])
+        return elapsed
+
+    def back_with_error(self) -> float:
+        """The same answer with a mistyped SIRET: the form comes back (422) with the error, the
+        typed values and, since #11, the file kept (staged in S3 under the attempt)."""
+        elapsed, status, _, page = self.submit(siret="73282932000075")
+        assert status == 422 and b"Banc SAS" in page, (status, page[-500:])
+        KEPT.append("Retirer ce fichier".encode() in page)
         return elapsed
 
 
@@ -103,6 +117,10 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clients", default="1,8,16")
+    parser.add_argument("--errors", action="store_true",
+                        help="also time a form that comes back with an error (a mistyped SIRET), its file kept")
+    parser.add_argument("--source", metavar="DIR",
+                        help="run the form service of another checkout (e.g. a worktree of an older commit), to compare")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench-forms-")
@@ -114,12 +132,14 @@ def main():
     env = {**os.environ, **s3.env(), **write_catalogue(work, [bench_call()]),
            "FORMSERVICE_SECRET_KEY": secrets.token_hex(16), "FORMSERVICE_ENV": "production",
            "FORMSERVICE_SMTP_PORT": str(mail_port), "FORMSERVICE_RATE_LIMIT": "0"}
+    if args.source:
+        env["PYTHONPATH"] = os.path.abspath(args.source)  # before the editable install of this checkout
     gunicorn = None
     try:
         service = start_form_service(env, port, workers=args.workers, threads=args.threads)
         gunicorn = service.process
         client = s3.client()
-        FormClient(port).submit()
+        FormClient(port).answer()
 
         record = json.dumps({"answers": {f["name"]: "x" * 40 for f in FIELDS}, "files": [{"sha256": "0" * 64}]}).encode()
 
@@ -145,8 +165,10 @@ def main():
         print(f"{'clients':>7} {'workload':<26} | {'per s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} | "
               f"{'ratio':>6} | CPU ms per operation")
         processes = {"gunicorn": gunicorn.pid, "seaweedfs": s3.process.pid}
-        workloads = [("form (GET + POST)", lambda: FormClient(port).submit), ("raw PUT (anchor)", raw_put),
-                     ("floor: PUT file + record", storage_floor)]
+        workloads = [("form (GET + POST)", lambda: FormClient(port).answer), ("raw PUT (anchor)", raw_put),
+                     ("floor: PUT file + record", storage_floor),
+                     ("form back with an error", lambda: FormClient(port).back_with_error)]
+        workloads = [w for n, w in enumerate(workloads) if n < 3 or args.errors]
         for clients in (int(c) for c in args.clients.split(",")):
             results = [(name, *run(clients, args.seconds, job, processes)) for name, job in workloads]
             anchor = results[1][1]
@@ -155,6 +177,8 @@ def main():
                 print(f"{clients:>7} {name:<26} | {rate:>6.1f} {p50:>7.0f} {p95:>7.0f} {p99:>7.0f} | "
                       f"{rate / anchor:>5.2f}x | " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if v >= 0.05),
                       flush=True)
+        if KEPT:
+            print(f"Forms back with an error: {len(KEPT)}, their file kept in {sum(KEPT)}.")
         print("A form is a whole cycle (GET the form, POST the answer); its latency is the POST until its 303.\n"
               "The floor is the storage work any stored submission needs: no form service can beat its ratio.")
     finally:
