@@ -8,8 +8,8 @@ public history is read, as in production), then time, side by side and `--runs` 
 (medians; ours and Hugo alternate, so that both see the same load):
   - ours full:       `calls build --no-search` into an empty folder, read cache removed (cold);
   - hugo full:       `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
-  - search full:     the whole search index of the built site (every shard, two at a time), alone,
-                     with the peak memory of each pagefind process;
+  - search full:     the whole search index of the built site (every shard), alone, with the peak
+                     memory of the build process that makes it (generator/search.py);
   - ours rebuild:    what `make serve` does when a call is saved: the same process, what it read in
                      memory, the watcher's changed file; one call.md edited (a sentence appended, then
                      a title changed), search index and data files included;
@@ -29,6 +29,7 @@ import json
 import os
 import queue
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -59,7 +60,7 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
     """Run `cmd`, return {seconds, rss_mib, cpu_seconds, children_rss_mib} (peak RSS of the process and
-    of the children it waited for, e.g. pagefind; `stdout` too with `capture`)."""
+    of the children it waited for, e.g. the forked page maker; `stdout` too with `capture`)."""
     started = time.perf_counter()
     prefix = "import resource, runpy, sys, atexit; atexit.register(lambda: sys.stderr.write(" \
              "'\\nCHILDREN_RSS_KIB %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
@@ -271,21 +272,13 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
 
 def search_index(settings: str, output: str) -> dict:
     """The whole search index of a built site (in a child process: --search-index): the site is
-    built without it first (not timed), then a build makes the index alone, every shard of it; the
-    peak memory is each pagefind process's own (VmHWM), read before it ends."""
+    built without it first (not timed), then a build makes the index alone, every shard of it. The
+    peak memory is this process's own during that build (VmHWM, reset before it): the index is made
+    in the build's process."""
     sys.path.insert(0, REPO)
     from generator import build, search
 
     build.build_site(settings, output, now=NOW, search=False)
-    peaks = []
-    close = search.Service.close
-
-    def measured(service):
-        with open(f"/proc/{service.process.pid}/status") as status:
-            peaks.append(next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")))
-        close(service)
-
-    search.Service.close = measured
     update, timing = search.update, {}
 
     def timed(*args, **kwargs):
@@ -295,9 +288,21 @@ def search_index(settings: str, output: str) -> dict:
         finally:
             timing["seconds"] = round(time.perf_counter() - started, 3)
 
+    def peak_of(**options) -> float:
+        """This process's peak RSS (MiB) during one warm build."""
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # VmHWM back to the current RSS
+        build.build_site(settings, output, now=NOW, **options)
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+
+    without = peak_of(search=False)  # the same warm build without the index: what the build itself holds
     search.update = timed
-    build.build_site(settings, output, now=NOW)
-    return {**timing, "rss_mib": round(max(peaks), 1), "shards": len(peaks)}
+    peak = peak_of()
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    shards = len(json.load(open(os.path.join(output, search.ROOT, "index.json")))["shards"])
+    return {**timing, "rss_mib": round(peak, 1), "without_mib": round(without, 1), "index_mib": round(peak - without, 1),
+            "child_mib": round(child, 1), "shards": shards}
 
 
 # --- one size -------------------------------------------------------------------------------------
@@ -361,13 +366,15 @@ def bench_size(n: int, workdir: str, args) -> dict:
             child = run([sys.executable, __file__, "--search-index", settings, output], capture=True,
                         label=f"build, then search index #{number + 1}", cwd=REPO)
             searched.append(json.loads(child["stdout"].strip().splitlines()[-1]))
-            print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   pagefind peak RSS "
-                  f"{searched[-1]['rss_mib']:8.1f} MiB", flush=True)
+            print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   build peak RSS "
+                  f"{searched[-1]['rss_mib']:8.1f} MiB ({searched[-1]['without_mib']:.1f} MiB without the index), "
+                  f"forked helper {searched[-1]['child_mib']:.1f} MiB", flush=True)
     result["ours_full"], result["hugo_full"] = median_of(ours), median_of(theirs)
     if searched:
         result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
                                  "all": [s["seconds"] for s in searched],
-                                 "rss_mib": max(s["rss_mib"] for s in searched)}
+                                 "rss_mib": max(s["rss_mib"] for s in searched),
+                                 "index_mib": max(s["index_mib"] for s in searched)}
     result["hugo_pages"] = sum(1 for _, _, files in os.walk(public) for f in files if f.endswith(".html"))
     result["ours_pages"] = sum(1 for _, _, files in os.walk(output) for f in files if f.endswith(".html"))
 
@@ -414,7 +421,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
 def table(results: list[dict]) -> str:
     head = ["N", "ours full", "hugo full", "full ours/hugo (wall, cpu)", "ours peak", "hugo peak",
             "rebuild serve (text / title)", "hugo server rebuild", "rebuild new process",
-            "search full (peak)", "load"]
+            "search full (+ memory)", "load"]
     rows = []
     for r in results:
         of, hf = r["ours_full"], r["hugo_full"]
@@ -426,7 +433,7 @@ def table(results: list[dict]) -> str:
             f"{r['ours_rebuild_text']['seconds']:.2f} s / {r['ours_rebuild_title']['seconds']:.2f} s",
             f"{r['hugo_rebuild']['seconds']:.2f} s" + (" (server)" if "server" in r["hugo_rebuild"]["method"] else " (full)"),
             f"{r['ours_rebuild_process']['seconds']:.2f} s",
-            f"{search['seconds']:.1f} s ({search['rss_mib']:.0f} MiB)" if search else "-",
+            f"{search['seconds']:.1f} s (+{search['index_mib']:.0f} MiB)" if search else "-",
             f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f}"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"

@@ -13,7 +13,6 @@ from generator import build as site_build
 from generator import history, settings as plugin_settings
 from generator.editor import EditorAssetsMissing
 from generator.reader import InvalidCatalogue, errors, read_catalogue, read_registries
-from generator.search import SearchIndexFailed
 
 from . import options
 from .progress import Progress
@@ -59,7 +58,7 @@ def build_once(settings_path: str, output: str | None = None, *, now=None, searc
         click.echo(problems_report(exc.problems, " : site non construit, la version précédente reste en place"),
                    err=True)
         return None
-    except (SearchIndexFailed, site_build.OutputHoldsSources, EditorAssetsMissing) as exc:
+    except (site_build.OutputHoldsSources, EditorAssetsMissing) as exc:
         click.echo(str(exc), err=True)
         return None
     if not quiet:
@@ -80,7 +79,7 @@ def next_text(moment) -> str:
 @options.settings
 @click.option("--output", type=click.Path(file_okay=False), help="Output folder (default: the settings' OUTPUT_PATH).")
 @options.now
-@click.option("--no-search", is_flag=True, help="Skip the search index (pagefind).")
+@click.option("--no-search", is_flag=True, help="Skip the search index (recherche/index/).")
 @click.option("--if-due", is_flag=True,
               help="Build only if a status changed since the last build (or there is none): for a timer.")
 def build(settings_path, output, now, no_search, if_due):

@@ -93,14 +93,11 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
             settings = plugin_settings.load(settings_path, OUTPUT_PATH=out.root, CALLS_NOW=now,
                                             CALLS_PROGRESS=progress, CALLS_SESSION=session,
                                             CALLS_PRIVATE_PATH=private, **OVERRIDES)
-            try:
-                Pelican(settings).run()
-            finally:
-                keys = session.search.result() if session.search else {}
+            Pelican(settings).run()
             if staging:
                 swap(staging, output)
                 out.root, staging = output, None
-            out.finish(search=keys, listings=session.listings, cards=session.cards, next_change=session.next_change)
+            out.finish(search=session.search or {}, listings=session.listings, cards=session.cards, next_change=session.next_change)
         finally:
             if staging:
                 shutil.rmtree(staging, ignore_errors=True)

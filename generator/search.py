@@ -1,47 +1,59 @@
-"""The static search index: pagefind, fed through its indexing API with one record per call.
+"""The static search index: our own, made from the calls themselves, read by theme/static/js/search.js.
 
-Pagefind gets the text of each call from the call itself (title, summary, what the page says in
-short, body, documents, questions), never by parsing the 10,000 pages of the site: the pages carry
-no search markup, and pagefind's time is spent on calls alone. Its cost grows with the text it
-indexes (about 3 ms of CPU per call here), so the index is split into shards of at most
-SHARD_SIZE calls, each a pagefind bundle, by a stable hash of the slug: a change re-indexes the
-shards whose calls changed (half a second for one), and a full build indexes the shards on both
-cores. The search page merges the shards in the browser (`mergeIndex`), with the first bundle's
-code and WebAssembly for all of them, once a search starts; a catalogue of up to SHARD_SIZE calls
-has one bundle, in `pagefind/`, and a shard without calls none.
+Why not pagefind any more: it spent about 3.7 ms of CPU per call (26 s for 10,000 calls on two
+cores), most of it on analysing text the search page never needed (excerpts, sub-results), and its
+files needed rewriting to come out the same twice. The search page asks for little: the calls that
+hold every word typed (as a word's beginning, so that "capt" finds "capteurs"), ranked by where the
+words are, narrowed by type, theme, partner and status. That index is made here in about 0.3 ms per
+call, and the same calls always give the same bytes.
+
+Words are cut as the browser cuts them: runs of letters and digits, lower case, accents removed,
+"œ" as "oe", a final "s" or "x" dropped from words of four letters or more (plurals), the commonest
+French words left out (STOPWORDS). A call's words weigh by where they are: the title most, then
+the summary, type, partner, themes, audiences and budget, then the text, documents and questions.
+
+The calls are split into shards of at most SHARD_SIZE by a stable hash of the slug, so that a change
+re-indexes the shards whose calls changed. Each shard, in `recherche/index/<n>/`, holds:
+
+- `appels.json`: for each call of the shard (in slug order: its number), its type, partner and
+  themes (numbers into the shard's label lists) and its opening and closing instants, from which the
+  page works out the status as of now, like every other page;
+- `mots/<prefix>.json`: the words of the shard that begin with `<prefix>` (their first two
+  letters), each with its postings: call number, weight, call number, weight...;
+- `fiches/<n>.json`: what a result shows (title, address, summary, dates in words), BLOCK calls a file.
+
+`recherche/index/index.json` lists the shards and the words left out. A search downloads the list,
+each shard's `appels.json`, one word file per shard and per word typed, and the cards of the first
+results; nothing else, and nothing from another host.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
+import collections
 import html
 import json
 import re
-import subprocess
+import unicodedata
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 from callmodel import french, urls
-from callmodel.schema import AUDIENCES, CALL_TYPES, STATUSES, Call
+from callmodel.schema import AUDIENCES, CALL_TYPES, Call
 
 from .output import Output, key_of
-from .parallel import cores
+from .parallel import in_two
 
-ROOT = "pagefind"
-SHARD_SIZE = 160
-# Pagefind's ready-made interfaces: our search page has its own.
-UNUSED = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.")
-# Pagefind's code: the first bundle's serves every shard merged into it (one download).
-CODE = re.compile(r"^(?:pagefind\.js|pagefind-worker\.js|wasm\.[a-z-]+\.pagefind)$")
+ROOT = "recherche/index"
+SHARD_SIZE = 640
+BLOCK = 16  # result cards per file
 TAG = re.compile(r"<[^>]+>")
-SHARD_FILE = re.compile(rf"^({ROOT}/\d+)/")  # a file of a shard other than the first
-LANGUAGE = "fr"
-
-
-class SearchIndexFailed(RuntimeError):
-    """pagefind could not index the calls; its message says why."""
+WORD = re.compile(r"[^\W_]+")  # letters and digits, as /[\p{L}\p{N}]+/u in the browser
+SHARD_FILE = re.compile(rf"^{ROOT}/(\d+)/")
+# Where a word is: its weight for each time it is there (a word's weight is capped at MAX_WEIGHT).
+TITLE, HEADER, TEXT, MAX_WEIGHT = 8, 3, 1, 255
+# The commonest French words, left out of the index and of searches (as `normal` writes them).
+COMMON = """au aux avec ce ces cet cette ceci cela comme dans de des du dont elle elles en entre et est été
+être il ils je la le les leur leurs lui ma me même mes moi mon ne ni nos notre nous on ont ou par pas
+peut plus pour qu que qui sa se ses si son sont sous sur ta te toi ton tu un une vos votre vous"""
 
 
 def shard_count(calls: int) -> int:
@@ -56,10 +68,6 @@ def shard_of(slug: str, count: int) -> int:
     return zlib.crc32(slug.encode()) % count
 
 
-def shard_folder(number: int) -> str:
-    return ROOT if number == 0 else f"{ROOT}/{number}"
-
-
 def shards(slugs) -> dict[int, list[str]]:
     """The calls of each shard that has any, by shard number."""
     slugs = list(slugs)
@@ -70,15 +78,66 @@ def shards(slugs) -> dict[int, list[str]]:
     return dict(sorted(found.items()))
 
 
-def bundles(slugs, base: str = "") -> list[str]:
-    """The addresses of the bundles for the search page: the first loads pagefind, the others are
-    merged into it."""
-    return [f"{base}/{shard_folder(n)}/" for n in shards(slugs)]
+# -- words ------------------------------------------------------------------------------------------
+
+def bare(word: str) -> str:
+    """A lower-case word without accents or plural mark."""
+    word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    word = word.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+STOPWORDS = frozenset(bare(w) for w in COMMON.split())
+
+
+def normal(word: str) -> str:
+    """A lower-case word as it is indexed and searched ("" for one left out); the same function as
+    `normal` in search.js."""
+    word = bare(word)
+    return "" if len(word) < 2 or word in STOPWORDS else word
+
+
+_words_of: dict[str, list[str]] = {}
+
+
+def words_of(token: str) -> list[str]:
+    """The indexed words of a lower-case token (text between spaces: "l'eau," gives ["eau"])."""
+    found = _words_of.get(token)
+    if found is None:
+        found = _words_of[token] = [w for w in map(normal, WORD.findall(token)) if w]
+    return found
+
+
+def weigh(parts: list[tuple[str, int]]) -> tuple[tuple[str, ...], bytes]:
+    """The words of texts, each text with its weight: (the words in order, their weights). Texts
+    are cut at spaces first, and each token once (most come back in every call)."""
+    weights: dict[str, int] = {}
+    known, count = _words_of.get, weights.get
+    for text, weight in parts:
+        for token, times in collections.Counter(text.lower().split()).items():
+            found = known(token)
+            for word in found if found is not None else words_of(token):
+                weights[word] = count(word, 0) + times * weight
+    words = tuple(sorted(weights))
+    values = [weights[w] for w in words]
+    if values and max(values) > MAX_WEIGHT:
+        values = [min(v, MAX_WEIGHT) for v in values]
+    return words, bytes(values)
+
+
+def prefix_file(word: str) -> str:
+    """The file of the words that begin as `word` does (search.js: `prefixFile`)."""
+    prefix = word[:2]
+    if re.fullmatch(r"[a-z0-9]+", prefix):
+        return prefix
+    return "_" + "-".join(f"{ord(c):x}" for c in prefix)
 
 
 def text_of(body_html: str) -> str:
     return html.unescape(TAG.sub(" ", body_html))
 
+
+# -- records ----------------------------------------------------------------------------------------
 
 class Record:
     """A call's search record, made when a shard that holds it is indexed (most are not)."""
@@ -92,157 +151,47 @@ class Record:
         return self.made
 
 
-def record(call: Call, status: str, partner_name: str, themes: dict, deadline: str) -> dict:
-    """What pagefind indexes of a call: its words, what a result shows, and its filters."""
-    words = [call.title, call.summary, CALL_TYPES[call.type].label, partner_name,
-             *(AUDIENCES[a] for a in call.audiences), *(themes[t] for t in call.themes), call.budget,
-             text_of(call.body), *(d.title for d in call.documents),
-             *(f"{q.question} {q.answer}" for q in call.questions), *(a.summary for a in call.amendments)]
-    meta = {"title": call.title, "summary": call.summary, "deadline": deadline, "opens": call.opens.isoformat(),
+def record(call: Call, partner_name: str, themes: dict) -> dict:
+    """What the index holds of a call: its words, its filters and dates, and its result card."""
+    header = [call.summary, CALL_TYPES[call.type].label, partner_name, call.budget,
+              *(AUDIENCES[a] for a in call.audiences), *(themes[t] for t in call.themes)]
+    text = [text_of(call.body), *(d.title for d in call.documents),
+            *(f"{q.question} {q.answer}" for q in call.questions), *(a.summary for a in call.amendments)]
+    words, weights = weigh([(call.title, TITLE), ("\n".join(t for t in header if t), HEADER),
+                            ("\n".join(t for t in text if t), TEXT)])
+    card = {"url": "/" + urls.CALL.format(slug=call.slug), "title": call.title, "summary": call.summary,
             "opens_text": french.french_datetime(call.opens), "timezone": call.timezone}
     if call.closes:
-        meta.update(closes=call.closes.isoformat(), closes_text=french.french_datetime(call.closes))
-    return {"url": "/" + urls.CALL.format(slug=call.slug), "content": "\n".join(w for w in words if w),
-            "language": LANGUAGE, "meta": meta, "sort": None,
-            "filters": {"type": [CALL_TYPES[call.type].label], "partner": [partner_name],
-                        "theme": [themes[t] for t in call.themes], "status": [STATUSES[status]]}}
+        card["closes_text"] = french.french_datetime(call.closes)
+    return {"type": CALL_TYPES[call.type].label, "partner": partner_name, "themes": [themes[t] for t in call.themes],
+            "opens": call.opens.isoformat(), "closes": call.closes.isoformat() if call.closes else None,
+            "card": card, "words": words, "weights": weights}
 
 
-class Service:
-    """One `pagefind --service` process: base64 JSON messages, each ended by a comma."""
-
-    def __init__(self):
-        from pagefind_bin import get_executable
-
-        self.process = subprocess.Popen([str(get_executable()), "--service"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)
-        self.buffer = b""
-        self.number = 0
-
-    def send(self, payloads: list[dict]) -> list[dict]:
-        messages = []
-        for payload in payloads:
-            self.number += 1
-            messages.append(base64.b64encode(json.dumps({"message_id": self.number, "payload": payload}).encode()))
-        self.process.stdin.write(b",".join(messages) + b",")
-        self.process.stdin.flush()
-        answers = [self.receive() for _ in payloads]
-        failed = [a["message"] for a in answers if a.get("type") == "Error"]
-        if failed:
-            raise SearchIndexFailed(f"search index failed: {failed[0]}")
-        return answers
-
-    def receive(self) -> dict:
-        while b"," not in self.buffer:
-            chunk = self.process.stdout.read1(1 << 20)
-            if not chunk:
-                raise SearchIndexFailed("search index failed: pagefind stopped")
-            self.buffer += chunk
-        message, self.buffer = self.buffer.split(b",", 1)
-        return json.loads(base64.b64decode(message))["payload"]
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.stdout.close()
-        self.process.wait()
+def dumps(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def index_shard(records: list[dict]) -> dict[str, bytes]:
-    """The files of one bundle indexing `records` (in this order: the same records give the same bytes)."""
-    service = Service()
-    try:
-        [created] = service.send([{"type": "NewIndex", "config": {"force_language": LANGUAGE}}])
-        index = created["index_id"]
-        if records:
-            service.send([{"type": "AddRecord", "index_id": index, **r} for r in records])
-        [files] = service.send([{"type": "GetFiles", "index_id": index}])
-    finally:
-        service.close()
-    return canonical({f["path"]: base64.b64decode(f["content"]) for f in files["files"] if not UNUSED.match(f["path"])})
+    """The files of one shard indexing `records` (in this order: the same records give the same bytes)."""
+    labels: dict[str, dict[str, int]] = {"type": {}, "partner": {}, "theme": {}}
 
+    def number(kind: str, label: str) -> int:
+        return labels[kind].setdefault(label, len(labels[kind]))
 
-# -- one bundle's bytes, the same for the same records ------------------------------------------
-# Pagefind writes each filter's values, and the filters in its metadata, in the order of a Rust
-# HashMap, which changes from one run to the next: the same records gave other bytes. The values and
-# filters are put in order here, and the files they change renamed after their new hash (as
-# pagefind names them: the SHA-1 of the CBOR body, after the "pagefind_dcd" signature).
-
-SIGNATURE = b"pagefind_dcd"
-
-
-def _cbor_read(data: bytes, at: int = 0):
-    """The CBOR item at `at` (the unsigned integers, texts and arrays pagefind writes) and where it ends."""
-    major, info = data[at] >> 5, data[at] & 31
-    at += 1
-    if info < 24:
-        value = info
-    else:
-        size = 1 << (info - 24)
-        value, at = int.from_bytes(data[at:at + size], "big"), at + size
-    if major == 0:
-        return value, at
-    if major == 3:
-        return data[at:at + value].decode("utf-8"), at + value
-    if major == 4:
-        items = []
-        for _ in range(value):
-            item, at = _cbor_read(data, at)
-            items.append(item)
-        return items, at
-    raise SearchIndexFailed(f"search index: unexpected CBOR item {major} in pagefind's output")
-
-
-def _cbor_head(major: int, value: int) -> bytes:
-    if value < 24:
-        return bytes([major << 5 | value])
-    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if value < 1 << (8 * size):
-            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
-    raise ValueError(value)
-
-
-def _cbor(item) -> bytes:
-    if isinstance(item, int):
-        return _cbor_head(0, item)
-    if isinstance(item, str):
-        data = item.encode("utf-8")
-        return _cbor_head(3, len(data)) + data
-    return _cbor_head(4, len(item)) + b"".join(map(_cbor, item))
-
-
-def _unpack(data: bytes):
-    body = gzip.decompress(data)
-    assert body.startswith(SIGNATURE)
-    return _cbor_read(body, len(SIGNATURE))[0]
-
-
-def _pack(item) -> tuple[bytes, str]:
-    body = _cbor(item)
-    return gzip.compress(SIGNATURE + body, mtime=0), hashlib.sha1(body).hexdigest()
-
-
-def canonical(files: dict[str, bytes]) -> dict[str, bytes]:
-    """The bundle with its filters in order, renamed and referred to by their new hashes."""
-    files = dict(files)
-    renamed = {}
-    for name in [n for n in files if n.startswith("filter/")]:
-        language = name[len("filter/"):].split("_", 1)[0]
-        filter_name, values = _unpack(files.pop(name))
-        data, digest = _pack([filter_name, sorted(values, key=lambda v: v[0])])
-        files[f"filter/{language}_{digest[:7]}.pf_filter"] = data
-        renamed[name[len("filter/"):-len(".pf_filter")]] = f"{language}_{digest[:7]}"
-    entry = json.loads(files["pagefind-entry.json"])
-    for name in [n for n in files if n.endswith(".pf_meta")]:
-        meta = _unpack(files.pop(name))
-        meta[3] = sorted([filter_name, renamed.get(hash_, hash_)] for filter_name, hash_ in meta[3])
-        data, digest = _pack(meta)
-        old = name[len("pagefind."):-len(".pf_meta")]
-        language = old.split("_", 1)[0]
-        files[f"pagefind.{language}_{digest[:10]}.pf_meta"] = data
-        for info in entry["languages"].values():
-            if info["hash"] == old:
-                info["hash"] = f"{language}_{digest[:10]}"
-    files["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+    calls, postings = [], collections.defaultdict(list)
+    for n, r in enumerate(records):
+        calls.append([number("type", r["type"]), number("partner", r["partner"]),
+                      [number("theme", t) for t in r["themes"]], r["opens"], r["closes"]])
+        for word, weight in zip(r["words"], r["weights"]):
+            postings[word] += (n, weight)
+    chunks: dict[str, dict] = collections.defaultdict(dict)
+    for word in sorted(postings):
+        chunks[prefix_file(word)][word] = postings[word]
+    files = {"appels.json": dumps({"labels": {k: list(v) for k, v in labels.items()}, "calls": calls})}
+    files.update((f"mots/{name}.json", dumps(chunk)) for name, chunk in chunks.items())
+    files.update((f"fiches/{start // BLOCK}.json", dumps([r["card"] for r in records[start:start + BLOCK]]))
+                 for start in range(0, len(records), BLOCK))
     return files
 
 
@@ -254,21 +203,24 @@ def update(output: Output, records: dict[str, Record], previous: dict) -> dict:
     count = shard_count(len(records))
     files: dict[str, list[str]] = {}
     for path in output.previous:
-        if path.startswith(ROOT + "/"):
-            shard = SHARD_FILE.match(path)
-            files.setdefault(shard.group(1) if shard else ROOT, []).append(path)
+        shard = SHARD_FILE.match(path)
+        if shard:
+            files.setdefault(shard.group(1), []).append(path)
     keys, todo = {}, []
-    for position, (number, slugs) in enumerate(shards(records).items()):
+    numbers = shards(records)
+    for number, slugs in numbers.items():
         slugs.sort()
-        folder = shard_folder(number)
-        keys[folder] = key_of(count, position == 0, [(slug, records[slug].key) for slug in slugs])
-        if previous.get(folder) == keys[folder] and output.keep(files.get(folder, ())):
-            continue
-        todo.append((folder, position == 0, [records[slug].value() for slug in slugs]))
-    workers = max(1, min(cores(), len(todo)))
-    with ThreadPoolExecutor(workers) as pool:
-        for (folder, first, _), made in zip(todo, pool.map(lambda job: index_shard(job[2]), todo)):
-            for name, data in sorted(made.items()):
-                if first or not CODE.match(name):
-                    output.write(f"{folder}/{name}", data)
+        folder = str(number)
+        keys[folder] = key_of(count, [(slug, records[slug].key) for slug in slugs])
+        if not (previous.get(folder) == keys[folder] and output.keep(files.get(folder, ()))):
+            todo.append((folder, slugs))
+    # The records not made yet (all of them in a new process; in `make serve`, the changed calls'),
+    # on both cores when there are many.
+    pending = [records[slug] for _, slugs in todo for slug in slugs if records[slug].made is None]
+    for made, value in zip(pending, in_two(lambda batch: [r.make() for r in batch], pending)):
+        made.made = value
+    for folder, slugs in todo:
+        for name, data in sorted(index_shard([records[slug].value() for slug in slugs]).items()):
+            output.write(f"{ROOT}/{folder}/{name}", data)
+    output.write(f"{ROOT}/index.json", dumps({"shards": list(numbers), "stopwords": sorted(STOPWORDS)}))
     return keys

@@ -17,7 +17,6 @@ import logging
 import os
 import subprocess
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import jinja2
 import pelican
@@ -57,7 +56,7 @@ class Session:
         self.changed: set[str] | None = None  # the files changed since the previous build, if known
         self.listings: dict[str, bytes] = {}  # each listing's key, all its pages together
         self.cards: dict = {}  # each card's digest by its call's status key, for the next build
-        self.search: Future | None = None  # the index being updated, its shards' keys when done
+        self.search: dict | None = None  # the search index's shards' keys, once it is made
 
 
 class BuildInfo:
@@ -311,17 +310,17 @@ class CallsGenerator(Generator):
         self.theme_static()
         todo = self.call_pages_to_make(calls)
         forks = worth_it(len(todo))
-        if not forks:  # pagefind works on the other core from now on
-            self.start_search(calls)
-        # A forked child makes call pages while this process makes the listings and data files (and
-        # starts pagefind: no thread may run when a process forks), then both share what is left.
+        if not forks:
+            self.make_search(calls)
+        # A forked child makes call pages while this process makes the search index, the listings
+        # and data files, then both share what is left.
         self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
             calls, open_calls, upcoming, closed, facets, index_now=forks))
 
     def listings_and_data(self, calls, open_calls, upcoming, closed, facets, *, index_now: bool) -> None:
         """Everything but the call pages: home page, listings, feeds, calendars, data files."""
         if index_now:
-            self.start_search(calls)
+            self.make_search(calls)
         reg = self.catalogue.registries
         now = self.now
         macros = self.env.get_template("_macros.html").make_module(self.globals)
@@ -366,9 +365,8 @@ class CallsGenerator(Generator):
         self.memory["cards"] = self.cards
         self.session.listings = self.listing_keys
         counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
-        shards = search.bundles((c.slug for c in calls), self.base)
         self.page("partners", urls.PARTNERS, counts["partner"], lambda: dict(counts=counts["partner"]))
-        self.page("search", urls.SEARCH, (counts, shards), lambda: dict(counts=counts, shards=shards))
+        self.page("search", urls.SEARCH, counts, lambda: dict(counts=counts, index=f"{self.base}/{search.ROOT}/"))
         self.page("opendata", urls.DATA, ())
         pages = self.context.get("pages", [])
         self.page("plan", urls.SITE_PLAN, [(p.url, p.title) for p in pages])
@@ -419,12 +417,9 @@ class CallsGenerator(Generator):
                     relative = os.path.relpath(os.path.join(root, name), source).replace(os.sep, "/")
                     self.out.write(f"{target}/{relative}", handle.read())
 
-    def start_search(self, calls) -> None:
+    def make_search(self, calls) -> None:
         if self.session.index:
-            records = self.search_records(calls)
-            pool = ThreadPoolExecutor(1)
-            self.session.search = pool.submit(search.update, self.out, records, self.out.extra.get("search", {}))
-            pool.shutdown(wait=False)
+            self.session.search = search.update(self.out, self.search_records(calls), self.out.extra.get("search", {}))
 
     def call_pages_to_make(self, calls) -> list[tuple]:
         """The calls whose page (key) or documents (None) must be made again; the others are kept."""
@@ -571,9 +566,9 @@ class CallsGenerator(Generator):
         reg = self.catalogue.registries
 
         def make(call, status):
-            deadline = deadline_text(call, status)
-            return search.Record(key_of(self.keys[call.slug], status, deadline), lambda: search.record(
-                call, status, reg.partners[call.partner].name, reg.themes, deadline))
+            partner, themes = reg.partners[call.partner].name, {t: reg.themes[t] for t in call.themes}
+            return search.Record(key_of(self.keys[call.slug], partner, themes),
+                                 lambda: search.record(call, partner, themes))
 
         return dict(zip((c.slug for c in calls), self.kept("search", calls, make)))
 

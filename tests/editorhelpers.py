@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from .conftest import FIXTURE
 from .servers import local_platform
 
-# Generous waits: the machine may be busy (a build with pagefind, Chromium and Decap share two cores).
+# Generous waits: the machine may be busy (a build, Chromium and Decap share two cores).
 WAIT = 30_000
 BODY = """## Contexte
 

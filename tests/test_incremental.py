@@ -121,7 +121,7 @@ def test_a_body_edit_rewrites_its_page_and_data_not_the_listings(site, tmp_path)
     pages = [p for p in built.written if p.endswith(".html")]
     assert pages == ["appels/telesurveillance/index.html"]
     assert "api/calls.json" not in built.written  # the text of a call is not in calls.json
-    assert any(p.startswith("pagefind/") for p in built.written)
+    assert any(p.startswith("recherche/index/") for p in built.written)
 
 
 def test_a_rebuild_without_change_writes_nothing(site, tmp_path):

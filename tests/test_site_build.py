@@ -202,10 +202,22 @@ def test_ocds_package_is_valid_against_the_official_schema(site_dir):
     assert tenders["reunion-information"]["tag"] == ["planning"]
 
 
-def test_search_index_covers_call_pages_only(site_dir):
-    entry = json.loads(read(site_dir, "pagefind/pagefind-entry.json"))
-    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 7
-    assert 'data-pagefind-body' not in read(site_dir, "index.html")
+def test_search_index_holds_every_call_its_words_and_its_card(site_dir):
+    index = json.loads(read(site_dir, "recherche/index/index.json"))
+    assert index["shards"] == [0] and "les" in index["stopwords"]
+    shard = json.loads(read(site_dir, "recherche/index/0/appels.json"))
+    assert len(shard["calls"]) == 7
+    # "LoRaWAN" is in an answer of capteurs-air only; "capteurs" in its title (indexed without plural).
+    [number] = json.loads(read(site_dir, "recherche/index/0/mots/lo.json"))["lorawan"][::2]
+    card = json.loads(read(site_dir, f"recherche/index/0/fiches/{number // 16}.json"))[number % 16]
+    assert card["url"] == "/appels/capteurs-air/" and card["closes_text"] == "15 janvier 2027 à 12 h 00 (heure de Paris)"
+    postings = json.loads(read(site_dir, "recherche/index/0/mots/ca.json"))["capteur"]
+    assert dict(zip(postings[::2], postings[1::2]))[number] > 8  # in the title: weighs more than the text
+    type_, partner, themes, opens, closes = shard["calls"][number]
+    assert shard["labels"]["partner"][partner] == "Métropole de Testville"
+    assert [shard["labels"]["theme"][t] for t in themes] == ["Environnement"]
+    assert closes == "2027-01-15T12:00:00+01:00"
+    assert "recherche/index" not in read(site_dir, "index.html")  # only the search page reads the index
 
 
 def test_pages_make_no_third_party_request_and_use_no_inline_script(site_dir):
@@ -284,7 +296,7 @@ def test_a_site_built_for_a_sub_path_links_within_it(catalogue_copy, tmp_path):
         for name in files:
             if name.endswith(".html"):
                 html = read(str(output), os.path.join(folder, name))
-                for url in re.findall(r'(?:src|href|action|data-pagefind)="(/[^"]*)"', html):
+                for url in re.findall(r'(?:src|href|action|data-index)="(/[^"]*)"', html):
                     assert url.startswith(prefix), (name, url)
     page = read(str(output), "appels/capteurs-air/index.html")
     assert f'href="{prefix}theme/css/main.css"' in page
