@@ -160,13 +160,15 @@ class FormService:
 
 
 def start_form_service(env: dict, port: int, *, workers: int = 4, threads: int = 4, log=None,
-                       timeout: float = 60) -> FormService:
+                       timeout: float = 60, source: str | None = None) -> FormService:
     """The form service under gunicorn as the README deploys it (gthread workers, --timeout 120),
-    returned once /healthz says ok (storage, catalogue, recipients and forms)."""
+    returned once /healthz says ok (storage, catalogue, recipients and forms). `source`: the
+    checkout whose form service runs (default: this one's, as installed)."""
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
                                 "--threads", str(threads), "--timeout", "120", "-b", f"127.0.0.1:{port}",
                                 "--log-level", "warning", "formservice:create_app()"],
-                               env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                               env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                               cwd=source)  # `python -m` puts its folder first on the path
     service = FormService(process, port)
     deadline = time.monotonic() + timeout
     last = None
