@@ -279,14 +279,17 @@ def search_index(settings: str, output: str) -> dict:
     from generator import build, search
 
     build.build_site(settings, output, now=NOW, search=False)
-    update, timing = search.update, {}
+    update, finish, timing = search.update, search.finish, {}
 
-    def timed(*args, **kwargs):
-        started = time.perf_counter()
+    def started(*args, **kwargs):  # the index is started, then made meanwhile, then finished
+        timing["started"] = time.perf_counter()
+        return update(*args, **kwargs)
+
+    def finished(*args, **kwargs):
         try:
-            return update(*args, **kwargs)
+            return finish(*args, **kwargs)
         finally:
-            timing["seconds"] = round(time.perf_counter() - started, 3)
+            timing["seconds"] = round(time.perf_counter() - timing.pop("started"), 3)
 
     def peak_of(**options) -> float:
         """This process's peak RSS (MiB) during one warm build."""
@@ -297,7 +300,7 @@ def search_index(settings: str, output: str) -> dict:
             return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
 
     without = peak_of(search=False)  # the same warm build without the index: what the build itself holds
-    search.update = timed
+    search.update, search.finish = started, finished
     peak = peak_of()
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     shards = len(json.load(open(os.path.join(output, search.ROOT, "index.json")))["shards"])

@@ -101,3 +101,41 @@ def in_two(work, items: list, *, meanwhile=None, progress=None) -> list:
     for position, result in mine + theirs:
         results[position] = result
     return results
+
+
+class Background:
+    """`work()` in a forked child while this process goes on (`fork`), else here and now; `result()`
+    gives what it returned (pickled back through a pipe), or raises WorkerFailed."""
+
+    def __init__(self, work, *, fork: bool):
+        self.pid = None
+        if not (fork and hasattr(os, "fork")):
+            self.answer = (True, work())
+            return
+        read_end, write_end = os.pipe()
+        gc.freeze()  # as in in_two: no page copied for the child by a collector's pass
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            try:
+                data = pickle.dumps((True, work()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                data = pickle.dumps((False, traceback.format_exc()))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        os.close(write_end)
+        gc.unfreeze()
+        self.pid, self.read_end = pid, read_end
+
+    def result(self):
+        if self.pid is not None:
+            with os.fdopen(self.read_end, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(self.pid, 0)
+            self.pid = None
+            self.answer = pickle.loads(data) if data else (False, "the worker process ended without an answer")
+        ok, value = self.answer
+        if not ok:
+            raise WorkerFailed(value)
+        return value

@@ -40,7 +40,7 @@ from callmodel import french, urls
 from callmodel.schema import AUDIENCES, CALL_TYPES, Call
 
 from .output import Output, key_of
-from .parallel import in_two
+from .parallel import Background, in_two, worth_it
 
 ROOT = "recherche/index"
 SHARD_SIZE = 640
@@ -195,11 +195,13 @@ def index_shard(records: list[dict]) -> dict[str, bytes]:
     return files
 
 
-def update(output: Output, records: dict[str, Record], previous: dict) -> dict:
-    """Index the shards whose records changed and keep the others' files as they are.
+def update(output: Output, records: dict[str, Record], previous: dict, *, keep: bool = False) -> Background:
+    """Start indexing the shards whose records changed (the others' files are kept as they are):
+    in a forked child when there are many calls to index, so that the rest of the build goes on
+    meanwhile; `finish` waits for it.
 
-    `records` maps each slug to its Record; `previous` is what this returned last time (each
-    shard's key). Returns the keys of this build's shards."""
+    `records` maps each slug to its Record; `previous` is what `finish` returned last time (each
+    shard's key); `keep`: send back the records made, for the next build of this process."""
     count = shard_count(len(records))
     files: dict[str, list[str]] = {}
     for path in output.previous:
@@ -214,13 +216,30 @@ def update(output: Output, records: dict[str, Record], previous: dict) -> dict:
         keys[folder] = key_of(count, [(slug, records[slug].key) for slug in slugs])
         if not (previous.get(folder) == keys[folder] and output.keep(files.get(folder, ()))):
             todo.append((folder, slugs))
-    # The records not made yet (all of them in a new process; in `make serve`, the changed calls'),
-    # on both cores when there are many.
-    pending = [records[slug] for _, slugs in todo for slug in slugs if records[slug].made is None]
-    for made, value in zip(pending, in_two(lambda batch: [r.make() for r in batch], pending)):
-        made.made = value
-    for folder, slugs in todo:
-        for name, data in sorted(index_shard([records[slug].value() for slug in slugs]).items()):
-            output.write(f"{ROOT}/{folder}/{name}", data)
     output.write(f"{ROOT}/index.json", dumps({"shards": list(numbers), "stopwords": sorted(STOPWORDS)}))
+
+    def work():
+        # The records not made yet (all of them in a new process; in `make serve`, the changed
+        # calls'), on both cores when there are many; then each shard's files.
+        pending = [slug for _, slugs in todo for slug in slugs if records[slug].made is None]
+        for slug, value in zip(pending, in_two(lambda batch: [records[s].make() for s in batch], pending)):
+            records[slug].made = value
+        entries, written = {}, []
+        for folder, slugs in todo:
+            for name, data in sorted(index_shard([records[slug].value() for slug in slugs]).items()):
+                path = f"{ROOT}/{folder}/{name}"
+                if output.write(path, data):
+                    written.append(path)
+                entries[path] = output.files[path]
+        return keys, entries, written, {slug: records[slug].made for slug in pending} if keep else {}
+
+    return Background(work, fork=worth_it(sum(len(slugs) for _, slugs in todo)))
+
+
+def finish(output: Output, records: dict[str, Record], job: Background) -> dict:
+    """Wait for the index `update` started; record its files; return its shards' keys."""
+    keys, entries, written, made = job.result()
+    output.record(entries, written)
+    for slug, value in made.items():
+        records[slug].made = value
     return keys

@@ -310,17 +310,20 @@ class CallsGenerator(Generator):
         self.theme_static()
         todo = self.call_pages_to_make(calls)
         forks = worth_it(len(todo))
+        self.finish_search = None
         if not forks:
-            self.make_search(calls)
-        # A forked child makes call pages while this process makes the search index, the listings
-        # and data files, then both share what is left.
+            self.start_search(calls)
+        # A forked child makes call pages while this process starts the search index and makes the
+        # listings and data files, then both share what is left.
         self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
             calls, open_calls, upcoming, closed, facets, index_now=forks))
+        if self.finish_search:
+            self.session.search = self.finish_search()
 
     def listings_and_data(self, calls, open_calls, upcoming, closed, facets, *, index_now: bool) -> None:
         """Everything but the call pages: home page, listings, feeds, calendars, data files."""
         if index_now:
-            self.make_search(calls)
+            self.start_search(calls)
         reg = self.catalogue.registries
         now = self.now
         macros = self.env.get_template("_macros.html").make_module(self.globals)
@@ -417,9 +420,13 @@ class CallsGenerator(Generator):
                     relative = os.path.relpath(os.path.join(root, name), source).replace(os.sep, "/")
                     self.out.write(f"{target}/{relative}", handle.read())
 
-    def make_search(self, calls) -> None:
+    def start_search(self, calls) -> None:
+        """The search index, made meanwhile by a forked child when there are many calls to index."""
         if self.session.index:
-            self.session.search = search.update(self.out, self.search_records(calls), self.out.extra.get("search", {}))
+            records = self.search_records(calls)
+            job = search.update(self.out, records, self.out.extra.get("search", {}),
+                                keep=self.session.memory is not None)
+            self.finish_search = lambda: search.finish(self.out, records, job)
 
     def call_pages_to_make(self, calls) -> list[tuple]:
         """The calls whose page (key) or documents (None) must be made again; the others are kept."""

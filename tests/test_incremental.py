@@ -99,7 +99,11 @@ CHANGES = [edit_call, edit_text, add_call, remove_call, change_registry, change_
 
 @pytest.mark.parametrize("change", CHANGES, ids=[c.__name__ for c in CHANGES])
 @pytest.mark.parametrize("memory", [False, True], ids=["new-process", "serve"])
-def test_a_rebuild_after_a_change_writes_what_a_full_build_writes(site, tmp_path, change, memory):
+@pytest.mark.parametrize("forked", [False, True], ids=["one-process", "forked"])
+def test_a_rebuild_after_a_change_writes_what_a_full_build_writes(site, tmp_path, change, memory, forked,
+                                                                  monkeypatch):
+    if forked:  # pages, reading and the search index in forked children, as for a large catalogue
+        monkeypatch.setattr(parallel, "MINIMUM", 2)
     kept = {} if memory else None
     incremental = tmp_path / "incremental"
     build.build_site(str(site / "settings.py"), str(incremental), now=NOW, memory=kept)
@@ -200,6 +204,17 @@ def test_the_forked_half_returns_its_results_in_order_and_its_errors():
 
     with pytest.raises((parallel.WorkerFailed, ValueError), match="the child.s half"):  # inline on one core
         parallel.in_two(fails, list(range(1000)))
+
+
+def test_a_background_job_gives_its_result_or_its_error():
+    assert parallel.Background(lambda: os.getpid(), fork=True).result() != os.getpid()
+    assert parallel.Background(lambda: os.getpid(), fork=False).result() == os.getpid()
+
+    def fails():
+        raise ValueError("the child's error")
+
+    with pytest.raises(parallel.WorkerFailed, match="ValueError: the child.s error"):
+        parallel.Background(fails, fork=True).result()
 
 
 def test_a_build_refuses_an_output_folder_that_holds_the_sources(site):
