@@ -4,7 +4,8 @@ A forked child and this process take the items in small batches from a shared co
 is left, so that both finish together whatever else this process has to do meanwhile (the
 listings, while the child makes call pages). What the child made comes back pickled through a
 pipe; it inherits everything read so far (templates, registries, calls) without copying it.
-Small batches of work, and platforms without fork, run in this process.
+Small batches of work, and platforms without fork, run in this process. `Background` runs one job
+(the search index) in a forked child the same way, while this process goes on with the build.
 """
 
 from __future__ import annotations
@@ -70,33 +71,16 @@ def in_two(work, items: list, *, meanwhile=None, progress=None) -> list:
             meanwhile()
         return results
     counter = multiprocessing.get_context("fork").Value("q", 0)
-    read_end, write_end = os.pipe()
-    # Objects made so far are left out of the garbage collector's passes: a pass writes to every
-    # object it visits, and each page of memory written to is copied for the forked process.
-    gc.freeze()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            data = pickle.dumps((True, _share(work, items, counter)), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:
-            data = pickle.dumps((False, traceback.format_exc()))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-        os._exit(0)
-    os.close(write_end)
-    gc.unfreeze()
+    child = Background(lambda: _share(work, items, counter), fork=True)
     try:
         if meanwhile:
             meanwhile()
         mine = _share(work, items, counter, progress)
-    finally:  # read the child's answer even when this process failed: it may wait to write it
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-    ok, theirs = pickle.loads(data) if data else (False, "the worker process ended without an answer")
-    if not ok:
-        raise WorkerFailed(theirs)
+    except BaseException:
+        with contextlib.suppress(WorkerFailed):  # read the child's answer all the same: it may wait to write it
+            child.result()
+        raise
+    theirs = child.result()
     results: list = [None] * len(items)
     for position, result in mine + theirs:
         results[position] = result
