@@ -22,10 +22,14 @@ def base_url(site_url):
     return site_url
 
 
+def search_for(page, words: str) -> None:
+    page.get_by_label("Mots-clés").fill(words)
+    page.get_by_role("button", name="Rechercher").click()
+
+
 def test_search_finds_a_call(page, base_url):
     page.goto(f"{base_url}/recherche/")
-    page.get_by_label("Mots-clés").fill("LoRaWAN")
-    page.get_by_role("button", name="Rechercher").click()
+    search_for(page, "LoRaWAN")
     expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
     results = page.locator("#ap-search-results a")
     expect(results).to_have_count(1)
@@ -54,8 +58,7 @@ def test_a_slower_earlier_search_does_not_overwrite_a_later_one(page, base_url):
     # (a theme, no word) needs none and ends first.
     page.route("**/recherche/index/0/mots/ca.json", slow)
     page.goto(f"{base_url}/recherche/")
-    page.get_by_label("Mots-clés").fill("capteurs connectés")
-    page.get_by_role("button", name="Rechercher").click()
+    search_for(page, "capteurs connectés")
     page.get_by_label("Mots-clés").fill("")
     page.get_by_label("Thème").select_option("Mobilité")
     expect(page.get_by_role("status")).to_have_text("3 appels trouvés.")
@@ -67,12 +70,10 @@ def test_a_slower_earlier_search_does_not_overwrite_a_later_one(page, base_url):
 def test_search_finds_words_without_their_accents_plural_or_ending(page, base_url):
     page.goto(f"{base_url}/recherche/")
     for query in ("ECOLES capteur", "écoles capt", "capteurs qualite AIR"):
-        page.get_by_label("Mots-clés").fill(query)
-        page.get_by_role("button", name="Rechercher").click()
+        search_for(page, query)
         expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
         expect(page.locator("#ap-search-results a")).to_have_text("Capteurs de qualité de l'air pour les écoles")
-    page.get_by_label("Mots-clés").fill("capteurs zeppelin")  # every word must be there
-    page.get_by_role("button", name="Rechercher").click()
+    search_for(page, "capteurs zeppelin")  # every word must be there
     expect(page.get_by_role("status")).to_have_text("Aucun appel ne correspond à votre recherche.")
 
 
@@ -108,8 +109,7 @@ def test_keyboard_reaches_the_answer_button(page, base_url):
 def test_axe_reports_no_violation(page, base_url, path):
     page.goto(f"{base_url}{path}")
     if path == "/recherche/":
-        page.get_by_label("Mots-clés").fill("capteurs")
-        page.get_by_role("button", name="Rechercher").click()
+        search_for(page, "capteurs")
         expect(page.get_by_role("status")).not_to_have_text("")
     violations = AXE.run(page).response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
@@ -177,8 +177,7 @@ def test_an_upcoming_call_opens_by_itself(page, base_url):
 def test_search_results_show_the_status_as_of_now(page, base_url):
     page.clock.install(time="2027-01-15T11:00:01Z")  # capteurs-air closed one second ago
     page.goto(f"{base_url}/recherche/")
-    page.get_by_label("Mots-clés").fill("LoRaWAN")
-    page.get_by_role("button", name="Rechercher").click()
+    search_for(page, "LoRaWAN")
     result = page.locator("#ap-search-results .ap-card")
     expect(result.locator(".ap-tag")).to_have_text("Clos")
     expect(result.locator(".ap-card__deadline")).to_have_text("Clos le 15 janvier 2027 à 12 h 00 (heure de Paris)")
@@ -210,8 +209,7 @@ def sharded_site_url(tmp_path_factory):
 
 def test_search_reads_every_shard_of_a_large_catalogue(page, sharded_site_url):
     page.goto(f"{sharded_site_url}/recherche/")
-    page.get_by_label("Mots-clés").fill("LoRaWAN")
-    page.get_by_role("button", name="Rechercher").click()
+    search_for(page, "LoRaWAN")
     expect(page.get_by_role("status")).to_have_text("1 appel trouvé.")
     page.get_by_label("Mots-clés").fill("")
     page.get_by_label("Thème").select_option("Mobilité")
