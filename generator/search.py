@@ -13,7 +13,8 @@ French words left out (STOPWORDS). A call's words weigh by where they are: the t
 the summary, type, partner, themes, audiences and budget, then the text, documents and questions.
 
 The calls are split into shards of at most SHARD_SIZE by a stable hash of the slug, so that a change
-re-indexes the shards whose calls changed. Each shard, in `recherche/index/<n>/`, holds:
+re-indexes the shards whose calls changed; with many calls to index, a forked child does it
+(parallel.Background) while the build goes on. Each shard, in `recherche/index/<n>/`, holds:
 
 - `appels.json`: for each call of the shard (in slug order: its number), its type, partner and
   themes (numbers into the shard's label lists) and its opening and closing instants, from which the
