@@ -97,7 +97,8 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
             if staging:
                 swap(staging, output)
                 out.root, staging = output, None
-            out.finish(search=session.search or {}, listings=session.listings, cards=session.cards, next_change=session.next_change)
+            out.finish(search=session.search or {}, listings=session.listings, cards=session.cards,
+                       next_change=session.next_change)
         finally:
             if staging:
                 shutil.rmtree(staging, ignore_errors=True)

@@ -11,6 +11,7 @@ renders the pages that show it and nothing else; docs/incremental-build.md says 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -315,8 +316,14 @@ class CallsGenerator(Generator):
             self.start_search(calls)
         # A forked child makes call pages while this process starts the search index and makes the
         # listings and data files, then both share what is left.
-        self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
-            calls, open_calls, upcoming, closed, facets, index_now=forks))
+        try:
+            self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
+                calls, open_calls, upcoming, closed, facets, index_now=forks))
+        except BaseException:
+            if self.finish_search:  # the index's child is waited for all the same, never left behind
+                with contextlib.suppress(Exception):
+                    self.finish_search()
+            raise
         if self.finish_search:
             self.session.search = self.finish_search()
 

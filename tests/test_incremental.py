@@ -221,3 +221,26 @@ def test_a_build_refuses_an_output_folder_that_holds_the_sources(site):
     result = CliRunner().invoke(main, ["build", "--settings", str(site / "settings.py"), "--output", str(site)])
     assert result.exit_code == 1 and "contient les sources" in result.output
     assert (site / "calls" / "capteurs-air" / "call.md").exists()
+
+
+def children() -> set[int]:
+    """This process's children (Linux /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        found.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def test_a_build_that_fails_leaves_no_forked_child_behind(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MINIMUM", 2)  # pages and the search index in forked children
+    edit(site / "theme" / "templates" / "call.html", "{% block main %}", "{% block main %}{{ 1 // 0 }}")
+    before = children()
+    with pytest.raises(Exception):
+        full_build(site, tmp_path / "out")
+    assert children() <= before
