@@ -47,15 +47,21 @@ def final_or_withdrawn(found: list[Submission]):
     return None
 
 
+def changeable(slug: str, answer_id: str, purpose: str, token: str):
+    """(the answer's versions, None) while its link may still change it; else (…, the page to show
+    instead: an unknown link, an answer withdrawn or past its deadline)."""
+    found = checked_answer(slug, answer_id, purpose, token)
+    if found is None:
+        return None, notice("no_receipt", 404)
+    return found, final_or_withdrawn(found)
+
+
 @lifecycle.route("/modifier/<slug>/<answer_id>/<token>", methods=["GET", "POST"])
 def correct(slug, answer_id, token):
     try:
-        found = checked_answer(slug, answer_id, "modifier", token)
-        if found is None:
-            return notice("no_receipt", 404)
-        done = final_or_withdrawn(found)
-        if done is not None:
-            return done
+        found, instead = changeable(slug, answer_id, "modifier", token)
+        if instead is not None:
+            return instead
         latest = found[-1]
         call = services().catalogue.get(slug)
         action = url_for("lifecycle.correct", slug=slug, answer_id=answer_id, token=token)
@@ -130,12 +136,9 @@ def version_receipt(record: Submission) -> str:
 @lifecycle.route("/retirer/<slug>/<answer_id>/<token>", methods=["GET", "POST"])
 def withdraw(slug, answer_id, token):
     try:
-        found = checked_answer(slug, answer_id, "retirer", token)
-        if found is None:
-            return notice("no_receipt", 404)
-        done = final_or_withdrawn(found)
-        if done is not None:
-            return done
+        found, instead = changeable(slug, answer_id, "retirer", token)
+        if instead is not None:
+            return instead
         call = services().catalogue.get(slug)
         if request.method == "GET":
             page = render_template("withdraw.html", call=call, record=found[-1])
