@@ -59,16 +59,10 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # --- running and measuring ------------------------------------------------------------------------
 
 def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
-    """Run `cmd`, return {seconds, rss_mib, cpu_seconds, children_rss_mib} (peak RSS of the process and
-    of the children it waited for, e.g. the forked page maker; `stdout` too with `capture`)."""
+    """Run `cmd`, return {seconds, rss_mib, cpu_seconds} (`stdout` too with `capture`). The peak RSS
+    that wait4 gives is the largest of the process and of the children it waited for (the forked
+    halves), as Linux reports it."""
     started = time.perf_counter()
-    prefix = "import resource, runpy, sys, atexit; atexit.register(lambda: sys.stderr.write(" \
-             "'\\nCHILDREN_RSS_KIB %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
-    if cmd[0] == sys.executable and len(cmd) > 1 and cmd[1] not in ("-c", "-m"):
-        cmd = [sys.executable, "-c", prefix + "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-               *cmd[1:]]
-    elif os.path.basename(cmd[0]) == "calls":
-        cmd = [sys.executable, "-c", prefix + "from calls_cli import main; sys.argv[0] = 'calls'; main()", *cmd[1:]]
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
         stderr = proc.stderr.read()
@@ -77,13 +71,11 @@ def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
         out.seek(0)
         stdout = out.read().decode()
     seconds = time.perf_counter() - started
-    children = re.search(rb"CHILDREN_RSS_KIB (\d+)", stderr)
     if proc.returncode != 0:
         sys.stderr.write(stderr.decode(errors="replace")[-4000:])
         raise SystemExit(f"{label} failed (exit {proc.returncode}): {' '.join(map(str, cmd))}")
     result = {"seconds": round(seconds, 3), "rss_mib": round(usage.ru_maxrss / 1024, 1),
-              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-              "children_rss_mib": round(int(children.group(1)) / 1024, 1) if children else None}
+              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}
     if capture:
         result["stdout"] = stdout
     print(f"  {label:<28} {seconds:8.2f} s   peak RSS {result['rss_mib']:8.1f} MiB   "
@@ -95,7 +87,7 @@ def calls_command() -> list[str]:
     script = os.path.join(os.path.dirname(sys.executable), "calls")
     if os.path.exists(script):
         return [script]
-    return [sys.executable, "-c", "from calls_cli import main; main()"]
+    return [sys.executable, "-c", "from calls_cli import run; run()"]
 
 
 def hugo_binary() -> str:
@@ -263,7 +255,9 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
                 with open(path, encoding="utf-8") as handle:
                     text = handle.read()
                 with open(path, "w", encoding="utf-8") as handle:
-                    handle.write(text.replace("title: ", f"title: Modifié {number} – ", 1))
+                    # inside the quotes of a quoted title (one holding « : »), else before it
+                    handle.write(re.sub(r'^title: ("?)', lambda m: f"title: {m.group(1)}Modifié {number} – ", text,
+                                        count=1, flags=re.M))
             started = time.perf_counter()
             built = build_site(settings, output, now=NOW, memory=memory, changed={path})
             timings[kind].append({"seconds": round(time.perf_counter() - started, 3), "written": len(built.written)})

@@ -9,6 +9,8 @@ its options (`--settings`, `--now`, `--instance`) from `calls_cli.options`.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import click
 
@@ -28,6 +30,10 @@ COMMANDS = {
     "purge": "calls_cli.operate",
 }
 
+# Commands that only read and write files: once one is done, the process ends there, without
+# tearing the interpreter down object by object (0.13 s after building 1,000 calls).
+QUICK_EXIT = {"check", "build", "diff"}
+
 
 class Commands(click.Group):
     def list_commands(self, ctx):
@@ -45,5 +51,24 @@ def main():
     """Innovation calls: validate and build the catalogue, run the platform, export answers."""
 
 
+def run():
+    """The `calls` program: `main()`, then, after a command of QUICK_EXIT, an immediate exit with its
+    status (the files it wrote are closed; standard output and error are flushed)."""
+    if not QUICK_EXIT.intersection(sys.argv[1:2]):
+        main()
+        return
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

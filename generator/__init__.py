@@ -1,12 +1,14 @@
-"""Pelican plugin of the innovation-calls platform: reads `calls/`, writes the catalogue."""
+"""Pelican plugin of the innovation-calls platform: reads `calls/`, writes the catalogue.
 
-from pelican import signals
-
-from .output import get_writer
-from .site import get_generators, theme_globals
+Importing the package loads nothing of Pelican: `calls build` reads the calls while Pelican loads.
+"""
 
 
 def register():
+    from pelican import signals
+
+    from .site import get_generators, get_writer, theme_globals
+
     signals.get_generators.connect(get_generators)
     signals.get_writer.connect(get_writer)
     signals.generator_init.connect(theme_globals)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from . import settings as plugin_settings
 from .output import Output
-from .site import Session
+from .session import Read, Session, read_calls
 
 # Pelican's defaults that stand in the way: it would delete the output folder before writing it,
 # and copy the theme's static files at every build (generator.site writes them when they change).
@@ -44,9 +45,7 @@ class Built:
 
 def manifest_path(settings: dict, output: str) -> str:
     """The manifest of `output`, beside the read cache (one per output folder)."""
-    cache = plugin_settings.options(settings)["CALLS_CACHE_PATH"] or ".cache/calls.pickle"
-    if not os.path.isabs(cache):
-        cache = os.path.join(os.path.dirname(settings["PATH"]), cache)
+    cache = plugin_settings.cache_path(settings, turned_off=plugin_settings.DEFAULTS["CALLS_CACHE_PATH"])
     name = hashlib.sha256(os.path.abspath(output).encode()).hexdigest()[:16]
     return os.path.join(os.path.dirname(cache), f"output-{name}.pickle")
 
@@ -70,6 +69,9 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
     `memory` is kept by a long-running caller (`make serve`) from one build to the next: the calls
     read, their history and what was rendered of them stay in memory instead of being read again;
     `changed` (the files a watcher saw change since the previous build) spares walking every call."""
+    session = Session(None, memory)
+    session.index, session.changed = search, changed
+    session.read = read_ahead(settings_path, session, progress)
     from pelican import Pelican
 
     settings = plugin_settings.load(settings_path)
@@ -88,8 +90,7 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
             staging = tempfile.mkdtemp(prefix=os.path.basename(output) + ".tmp-", dir=os.path.dirname(output))
             out.root = staging
         try:
-            session = Session(out, memory)
-            session.index, session.changed = search, changed
+            session.output = out
             settings = plugin_settings.load(settings_path, OUTPUT_PATH=out.root, CALLS_NOW=now,
                                             CALLS_PROGRESS=progress, CALLS_SESSION=session,
                                             CALLS_PRIVATE_PATH=private, **OVERRIDES)
@@ -103,6 +104,17 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
             if staging:
                 shutil.rmtree(staging, ignore_errors=True)
     return Built(output, list(out.written), out.removed, session.next_change)
+
+
+def read_ahead(settings_path: str, session: Session, progress=None) -> Read | None:
+    """The calls read while Pelican and the generator load (a third of a 1,000-call cold build
+    otherwise spent on one core): the settings file's own values name the folders, and
+    generator.site reads again if Pelican's settings name others."""
+    peeked = plugin_settings.peek(settings_path)
+    if peeked is None:
+        return None
+    return read_calls(peeked, session, progress=progress,
+                      meanwhile=lambda: importlib.import_module(".site", __package__))
 
 
 def next_due(settings_path: str, output: str | None = None) -> tuple[bool, dt.datetime | None]:

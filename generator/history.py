@@ -4,7 +4,7 @@ A call's history is what the public can check against: every commit that touched
 after publication, with what changed said in plain French. The whole `calls/` tree is read with
 one `git log` and one `git cat-file --batch`, so the cost grows with the number of commits, not
 with one git process per call. A shallow clone or a folder outside git has no history: the build
-still works and the pages say so.
+still works and the pages say so. BuildInfo asks git which commit a build is made from.
 """
 
 from __future__ import annotations
@@ -564,3 +564,31 @@ def diff_markdown(diff: CallsDiff, base: str, *, preview: str = "", problems=())
             lines += [f"  - {change}" for change in call.changes]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+class BuildInfo:
+    """The commit the catalogue was built from (the version a receipt names), asked of git while
+    the calls are read."""
+
+    def __init__(self, path: str):
+        self.processes = []
+        for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--untracked-files=normal", "--", "."]):
+            try:
+                self.processes.append(subprocess.Popen(["git", *args], cwd=path, stdout=subprocess.PIPE,
+                                                       stderr=subprocess.DEVNULL, text=True))
+            except OSError:
+                break
+
+    def result(self) -> dict:
+        answers = []
+        for process in self.processes:
+            try:
+                out, _ = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                out = None
+            answers.append(out if process.returncode == 0 else None)
+        if len(answers) < 2 or answers[0] is None:
+            return {"commit": None, "modified": None}
+        return {"commit": answers[0].strip(), "modified": bool((answers[1] or "").strip())}

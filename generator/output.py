@@ -10,11 +10,8 @@ folder (another folder, or the folder replaced since) is ignored: the build is t
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
-
-from pelican.writers import Writer
 
 from .reader import save_pickle
 
@@ -155,34 +152,3 @@ class Output:
 
     def relative(self, path: str) -> str:
         return os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-
-
-class _Pending(io.StringIO):
-    """A file Pelican writes into; its text goes to the Output when it is closed."""
-
-    def __init__(self, output: Output, path: str):
-        super().__init__()
-        self.output, self.path = output, path
-
-    def close(self):
-        if not self.closed:
-            self.output.write(self.path, self.getvalue())
-        super().close()
-
-
-class OutputWriter(Writer):
-    """Pelican's writer (editorial pages), writing through the build's Output when there is one."""
-
-    def _open_w(self, filename, encoding, override=False):
-        session = self.settings.get("CALLS_SESSION")
-        if session is None:
-            return super()._open_w(filename, encoding, override)
-        output = session.output
-        if filename in self._written_files and not override:
-            return super()._open_w(filename, encoding, override)
-        self._written_files.add(filename)
-        return _Pending(output, output.relative(filename))
-
-
-def get_writer(pelican):
-    return OutputWriter

@@ -757,13 +757,13 @@ def rescan(calls_path: str, scanned: list[tuple[str, tuple]], index: dict[str, i
 
 
 def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None,
-                   *, cache: ReadCache | None = None, save: bool = True, changed=None) -> Catalogue:
+                   *, cache: ReadCache | None = None, save: bool = True, changed=None, meanwhile=None) -> Catalogue:
     """Read and validate everything; `progress(done, total)` is called while calls are read.
 
     With `cache_path`, results of unchanged calls are taken from the previous run; with `cache`
     (the ReadCache of a previous build in this process), from memory, and then `changed` (the files
     changed since, as a file watcher saw them) spares a walk through every call folder. Calls not in
-    the cache are read on both cores.
+    the cache are read on both cores, this process joining in after `meanwhile()`.
     """
     registries, problems = read_registries(content_path)
     cache = cache.renewed(content_path) if cache else ReadCache(cache_path, content_path)
@@ -782,7 +782,7 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
         stamps.append(stamp)
     missing = [path for path, stamp in zip(paths, stamps) if cache.get(path, stamp) is None]
     found = dict(zip(missing, parallel.in_two(lambda batch: [read_call(path, registries) for path in batch],
-                                              missing, progress=progress)))
+                                              missing, meanwhile=meanwhile, progress=progress)))
     calls, by_slug, keys = [], {}, {}
     for path, stamp in zip(paths, stamps):
         result = found[path] if path in found else cache.get(path, stamp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 from urllib.parse import urlsplit
 
 DEFAULTS = {
@@ -34,6 +35,15 @@ def calls_path(settings: dict) -> str:
     return path if os.path.isabs(path) else os.path.join(os.path.dirname(settings["PATH"]), path)
 
 
+def cache_path(settings: dict, *, turned_off: str | None = None) -> str | None:
+    """The read cache (CALLS_CACHE_PATH, relative to the project root unless absolute), or
+    `turned_off` when there is none; the compiled templates and the output manifests are kept beside it."""
+    cache = options(settings)["CALLS_CACHE_PATH"] or turned_off
+    if cache and not os.path.isabs(cache):
+        cache = os.path.join(os.path.dirname(settings["PATH"]), cache)
+    return cache
+
+
 def private_path(settings: dict) -> str:
     """The folder of what the build writes but never publishes (the recipients of each call's
     answers): CALLS_PRIVATE_PATH, by default the output folder's name followed by `-private`."""
@@ -46,6 +56,16 @@ def site_path(settings: dict) -> str:
     if settings.get("SITE_PATH") is not None:
         return settings["SITE_PATH"].rstrip("/")
     return urlsplit(settings.get("SITE_ABSOLUTE_URL") or DEFAULTS["SITE_ABSOLUTE_URL"]).path.rstrip("/")
+
+
+def peek(path: str) -> dict | None:
+    """The settings file's own values with PATH made absolute, as Pelican reads them, but without
+    loading Pelican (generator.build reads the calls meanwhile); None when it names no PATH."""
+    values = {k: v for k, v in runpy.run_path(path).items() if k.isupper()}
+    if not isinstance(values.get("PATH"), str):
+        return None
+    values["PATH"] = os.path.abspath(os.path.join(os.path.dirname(path), values["PATH"]))
+    return values
 
 
 def load(path: str, **override) -> dict:

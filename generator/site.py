@@ -14,15 +14,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import io
 import logging
 import os
-import subprocess
 from collections import defaultdict
 
 import jinja2
 import pelican
 from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
+from pelican.writers import Writer
 
 from callmodel import french, record, urls
 from callmodel.dates import DEFAULT_TIMEZONE, parse_instant, utc_now, zone
@@ -32,8 +33,9 @@ from callmodel.status import count_changes, next_change, status_data
 from . import editor, history, opendata, search
 from .output import Output, digest, key_of
 from .parallel import in_two, worth_it
-from .reader import Catalogue, InvalidCatalogue, read_catalogue
-from .settings import calls_path, options, private_path, site_path
+from .reader import Catalogue, InvalidCatalogue
+from .session import Session, read_calls
+from .settings import cache_path, calls_path, options, private_path, site_path
 
 log = logging.getLogger(__name__)
 
@@ -41,51 +43,6 @@ log = logging.getLogger(__name__)
 VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "OUTPUT_PATH", "PLUGINS", "PLUGIN_PATHS"}
 # How many future status changes a page with counts carries for its script.
 COUNT_CHANGES = 200
-
-
-class Session:
-    """One build's output and, in a long-running process (`make serve`), what the previous builds
-    of that process keep in memory. The generator leaves its results here for generator.build."""
-
-    def __init__(self, output: Output, memory: dict | None = None):
-        self.output = output
-        self.memory = memory
-        self.catalogue: Catalogue | None = None
-        self.now: dt.datetime | None = None
-        self.next_change: dt.datetime | None = None
-        self.index = False  # whether to update the search index (generator.build says)
-        self.changed: set[str] | None = None  # the files changed since the previous build, if known
-        self.listings: dict[str, bytes] = {}  # each listing's key, all its pages together
-        self.cards: dict = {}  # each card's digest by its call's status key, for the next build
-        self.search: dict | None = None  # the search index's shards' keys, once it is made
-
-
-class BuildInfo:
-    """The commit the catalogue was built from (the version a receipt names), asked of git while
-    the calls are read."""
-
-    def __init__(self, path: str):
-        self.processes = []
-        for args in (["rev-parse", "HEAD"], ["status", "--porcelain", "--untracked-files=normal", "--", "."]):
-            try:
-                self.processes.append(subprocess.Popen(["git", *args], cwd=path, stdout=subprocess.PIPE,
-                                                       stderr=subprocess.DEVNULL, text=True))
-            except OSError:
-                break
-
-    def result(self) -> dict:
-        answers = []
-        for process in self.processes:
-            try:
-                out, _ = process.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-                out = None
-            answers.append(out if process.returncode == 0 else None)
-        if len(answers) < 2 or answers[0] is None:
-            return {"commit": None, "modified": None}
-        return {"commit": answers[0].strip(), "modified": bool((answers[1] or "").strip())}
 
 
 def order_open(calls):
@@ -141,15 +98,12 @@ class CallsGenerator(Generator):
         self.memory = self.session.memory if self.session.memory is not None else {}
         calls_folder = calls_path(self.settings)
         self.now = parse_instant(self.options["CALLS_NOW"]) if self.options["CALLS_NOW"] else utc_now()
-        cache = self.options["CALLS_CACHE_PATH"]
-        if cache and not os.path.isabs(cache):
-            cache = os.path.join(os.path.dirname(self.path), cache)
-        probe = BuildInfo(calls_folder)
-        self.catalogue: Catalogue = read_catalogue(self.path, calls_folder, progress=self.options["CALLS_PROGRESS"],
-                                                   cache_path=cache, cache=self.memory.get("read"),
-                                                   save=self.session.memory is None, changed=self.session.changed)
+        read = self.session.read
+        if read is None or read.where != (self.path, calls_folder, cache_path(self.settings)):
+            read = read_calls(self.settings, self.session, progress=self.options["CALLS_PROGRESS"])
+        self.catalogue: Catalogue = read.catalogue
         self.memory["read"] = self.catalogue.cache
-        self.build = probe.result()
+        self.build = read.commit
         if not self.catalogue.ok:
             raise InvalidCatalogue(self.catalogue.problems)
         self.site = (self.settings.get("SITEURL") or self.options["SITE_ABSOLUTE_URL"]).rstrip("/")
@@ -612,6 +566,37 @@ class CallsGenerator(Generator):
         return data
 
 
+class _Pending(io.StringIO):
+    """A file Pelican writes into; its text goes to the Output when it is closed."""
+
+    def __init__(self, output: Output, path: str):
+        super().__init__()
+        self.output, self.path = output, path
+
+    def close(self):
+        if not self.closed:
+            self.output.write(self.path, self.getvalue())
+        super().close()
+
+
+class OutputWriter(Writer):
+    """Pelican's writer (editorial pages), writing through the build's Output when there is one."""
+
+    def _open_w(self, filename, encoding, override=False):
+        session = self.settings.get("CALLS_SESSION")
+        if session is None:
+            return super()._open_w(filename, encoding, override)
+        output = session.output
+        if filename in self._written_files and not override:
+            return super()._open_w(filename, encoding, override)
+        self._written_files.add(filename)
+        return _Pending(output, output.relative(filename))
+
+
+def get_writer(pelican):
+    return OutputWriter
+
+
 def get_generators(pelican):
     return CallsGenerator
 
@@ -621,10 +606,8 @@ def theme_globals(generator):
     compiled templates are kept beside the read cache, so a build does not compile them again."""
     base = site_path(generator.settings)
     generator.env.globals.update(SITE=base, STATIC=f"{base}/{generator.settings['THEME_STATIC_DIR']}")
-    cache = options(generator.settings)["CALLS_CACHE_PATH"]
+    cache = cache_path(generator.settings)
     if cache:
-        if not os.path.isabs(cache):
-            cache = os.path.join(os.path.dirname(generator.settings["PATH"]), cache)
         folder = os.path.join(os.path.dirname(cache), "templates")
         os.makedirs(folder, exist_ok=True)
         generator.env.bytecode_cache = FileSystemBytecodeCache(folder)

@@ -19,7 +19,7 @@ STAGES = [
                     "callmodel.schema", "callmodel.record"]),
     ("read and build", ["generator.source", "generator.parallel", "generator.reader", "generator.settings",
                         "generator.history", "generator.editor", "generator.opendata", "generator.output",
-                        "generator.search", "generator.site", "generator", "generator.build"]),
+                        "generator.session", "generator.search", "generator.site", "generator", "generator.build"]),
     ("form service: settings, storage and mail", ["formservice.config", "formservice.storage", "formservice.mail"]),
     ("form service: catalogue and answers", ["formservice.published", "formservice.tokens",
                                              "formservice.validation", "formservice.uploads",

@@ -7,13 +7,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import time_machine
 from click.testing import CliRunner
 
 from calls_cli import main
-from generator import build, parallel, search
+from generator import build, parallel, search, session
+from generator import settings as plugin_settings
 
 NOW = "2026-11-28T12:00:00+01:00"
 AS_OF = re.compile(rb"\(statut au [^)]*\)\)")
@@ -187,6 +190,48 @@ def test_a_build_on_two_processes_writes_what_one_process_writes(site, tmp_path,
     monkeypatch.setattr(parallel, "MINIMUM", 2)
     full_build(site, tmp_path / "two")
     assert differences(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_the_calls_are_read_once_while_pelican_loads(site, tmp_path, monkeypatch):
+    """generator.build reads the catalogue ahead, meanwhile loading Pelican, and the generator takes it."""
+    monkeypatch.setattr(parallel, "MINIMUM", 2)  # a forked half reads while this process loads
+    reads, read = [], session.read_catalogue
+    monkeypatch.setattr(session, "read_catalogue", lambda *a, **k: reads.append(k["meanwhile"]) or read(*a, **k))
+    full_build(site, tmp_path / "ahead")
+    assert len(reads) == 1 and reads[0] is not None
+
+
+def test_a_catalogue_read_ahead_from_other_folders_is_read_again(site, tmp_path, monkeypatch):
+    """The settings file's own values (read without Pelican) name other folders than Pelican's
+    settings: the generator reads the catalogue Pelican names."""
+    full_build(site, tmp_path / "one")
+    other = tmp_path / "other"
+    shutil.copytree(site / "content", other / "content")
+    shutil.copytree(site / "calls" / "consultation-velo", other / "calls" / "consultation-velo")
+    peek = plugin_settings.peek
+    monkeypatch.setattr(plugin_settings, "peek", lambda path: {
+        **peek(path), "PATH": str(other / "content"), "CALLS_PATH": str(other / "calls")})
+    full_build(site, tmp_path / "two")
+    assert differences(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_the_calls_program_ends_with_the_status_of_its_command_and_says_all(site, tmp_path):
+    """`calls check` and `calls build` as staff run them (they end without tearing the interpreter
+    down): their whole report is printed and their status is the command's."""
+    program = [os.path.join(os.path.dirname(sys.executable), "calls")]
+    settings = ["--settings", str(site / "settings.py")]
+    build_args = ["build", *settings, "--output", str(tmp_path / "out"), "--no-search", "--now", NOW]
+    checked = subprocess.run(program + ["check", *settings], capture_output=True, text=True)
+    built = subprocess.run(program + build_args, capture_output=True, text=True)
+    assert (checked.returncode, built.returncode) == (0, 0), checked.stderr + built.stderr
+    assert checked.stdout.startswith("Aucune erreur") and "Site construit dans" in built.stderr
+    assert (tmp_path / "out" / "appels" / "capteurs-air" / "index.html").exists()
+    edit(site / "calls" / "capteurs-air" / "call.md", "type: ", "type: concours-")
+    checked = subprocess.run(program + ["check", *settings], capture_output=True, text=True)
+    refused = subprocess.run(program + build_args, capture_output=True, text=True)
+    assert (checked.returncode, refused.returncode) == (1, 1)
+    assert "calls/capteurs-air/call.md:" in checked.stderr and "1 erreur" in checked.stderr
+    assert "calls/capteurs-air/call.md:" in refused.stderr and "la version précédente reste en place" in refused.stderr
 
 
 def test_the_forked_half_returns_its_results_in_order_and_its_errors():
