@@ -10,6 +10,7 @@ has last. Either way an invalid catalogue changes nothing. One build at a time w
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -72,6 +73,19 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
     session = Session(None, memory)
     session.index, session.changed = search, changed
     session.read = read_ahead(settings_path, session, progress)
+    cache = session.read.catalogue.cache if session.read else None
+    try:
+        built = _build(settings_path, output, session, now=now, progress=progress, memory=memory)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the read cache's child is waited for all the same
+            cache and cache.saved()
+        raise
+    if cache:
+        cache.saved()
+    return built
+
+
+def _build(settings_path: str, output: str | None, session: Session, *, now, progress, memory) -> Built:
     from pelican import Pelican
 
     settings = plugin_settings.load(settings_path)
@@ -113,7 +127,7 @@ def read_ahead(settings_path: str, session: Session, progress=None) -> Read | No
     peeked = plugin_settings.peek(settings_path)
     if peeked is None:
         return None
-    return read_calls(peeked, session, progress=progress,
+    return read_calls(peeked, session, progress=progress, save_meanwhile=True,
                       meanwhile=lambda: importlib.import_module(".site", __package__))
 
 

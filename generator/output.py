@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 
 from .reader import save_pickle
 
@@ -107,19 +108,29 @@ class Output:
         self.files[path] = (key, new)
         if old is not None and old[1] == new:
             return False
+        self._put(path, lambda target: _write(target, data))
+        return True
+
+    def copy(self, path: str, source: str, key: bytes) -> None:
+        """The file `source` copied at `path` by the kernel, never read here (the call editor's 7 MB):
+        made again when its `key` changes, which the manifest also records as its digest."""
+        self.files[path] = (key, key)
+        self._put(path, lambda target: shutil.copyfile(source, target))
+
+    def _put(self, path: str, make) -> None:
+        """`make(file)` writes the file at `path`; a visitor never reads half of it."""
         target = os.path.join(self.root, path)
         folder = os.path.dirname(target)
         if folder not in self.folders:
             os.makedirs(folder, exist_ok=True)
             self.folders.add(folder)
-        if self.warm:  # into a temporary file renamed over the old one: a visitor never reads half a file
+        if self.warm:  # into a temporary file renamed over the old one
             temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
-            _write(temporary, data)
+            make(temporary)
             os.replace(temporary, target)
         else:  # a cold build's folder is not online until it is swapped in
-            _write(target, data)
+            make(target)
         self.written[path] = None
-        return True
 
     def record(self, entries: dict[str, tuple], written: list[str]) -> None:
         """What another process wrote into this folder for this build (generator.parallel)."""

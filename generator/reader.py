@@ -662,6 +662,7 @@ class ReadCache:
         self.path = path
         self.entries: dict = {}
         self.fresh: dict = {}
+        self.saving: parallel.Background | None = None  # the cache being written by a forked child
         self.scanned: tuple[str, list, dict] | None = None  # the last scan of the calls' folders (in memory)
         self.keys: dict[str, tuple] = {}  # each call's key by path, with the stamp it was made from
         self.key = self._fingerprint(content_path)
@@ -714,9 +715,18 @@ class ReadCache:
                                                              digest_size=16).digest())
         return kept[1]
 
-    def save(self) -> None:
+    def save(self, *, meanwhile: bool = False) -> None:
+        """Write the cache; `meanwhile`, in a forked child while this process goes on (`saved()`
+        waits for it): a cold build has a core to spare then."""
         if self.path:
-            save_pickle(self.path, (self.key, self.fresh))
+            self.saving = parallel.Background(lambda: save_pickle(self.path, (self.key, self.fresh)),
+                                              fork=meanwhile)
+
+    def saved(self) -> None:
+        """Wait until the cache is written (a forked child's error is raised here)."""
+        saving, self.saving = self.saving, None
+        if saving is not None:
+            saving.result()
 
 
 def save_pickle(path: str, data) -> None:
@@ -757,7 +767,8 @@ def rescan(calls_path: str, scanned: list[tuple[str, tuple]], index: dict[str, i
 
 
 def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path: str | None = None,
-                   *, cache: ReadCache | None = None, save: bool = True, changed=None, meanwhile=None) -> Catalogue:
+                   *, cache: ReadCache | None = None, save: bool = True, changed=None, meanwhile=None,
+                   save_meanwhile: bool = False) -> Catalogue:
     """Read and validate everything; `progress(done, total)` is called while calls are read.
 
     With `cache_path`, results of unchanged calls are taken from the previous run; with `cache`
@@ -799,6 +810,6 @@ def read_catalogue(content_path: str, calls_path: str, progress=None, cache_path
             if call:
                 calls.append(call)
                 keys[slug] = cache.call_key(path, stamp)
-    if save:
-        cache.save()
+    if save:  # the caller waits with cache.saved() when saved meanwhile
+        cache.save(meanwhile=save_meanwhile and parallel.worth_it(len(missing)))
     return Catalogue(calls, registries, problems, content_path, calls_path, keys, cache)

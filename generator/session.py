@@ -42,13 +42,15 @@ class Session:
         self.read: Read | None = None  # the calls, if generator.build read them ahead
 
 
-def read_calls(settings: dict, session: Session, *, progress=None, meanwhile=None) -> Read:
+def read_calls(settings: dict, session: Session, *, progress=None, meanwhile=None, save_meanwhile=False) -> Read:
     """Read and validate every call (generator.reader), from the read cache and from what the
     session's process kept in memory, while git says the commit; `meanwhile()` runs in this process
-    while a forked child starts reading."""
+    while a forked child starts reading. With `save_meanwhile`, the read cache is written by a forked
+    child while the build goes on (the caller waits: `catalogue.cache.saved()`)."""
     content, calls, cache = settings["PATH"], calls_path(settings), cache_path(settings)
     memory = session.memory or {}
     commit = BuildInfo(calls)
     catalogue = read_catalogue(content, calls, progress=progress, cache_path=cache, cache=memory.get("read"),
-                               save=session.memory is None, changed=session.changed, meanwhile=meanwhile)
+                               save=session.memory is None, changed=session.changed, meanwhile=meanwhile,
+                               save_meanwhile=save_meanwhile)
     return Read(catalogue, commit.result(), (content, calls, cache))

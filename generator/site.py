@@ -289,6 +289,7 @@ class CallsGenerator(Generator):
         now = self.now
         macros = self.env.get_template("_macros.html").make_module(self.globals)
         self.kept_cards, self.cards = self.memory.get("cards", {}), {}
+        self.atom_entries: dict[str, tuple] = {}
         self.listing_keys: dict[str, bytes] = {}
         self.newest_first = {call.slug: n for n, call in enumerate(
             sorted(calls, key=lambda c: (c.published, c.slug), reverse=True))}
@@ -366,8 +367,7 @@ class CallsGenerator(Generator):
             target, stat = urls.EDITOR + os.path.basename(path), os.stat(path)
             key = key_of(path, stat.st_size, stat.st_mtime_ns)
             if not self.out.unchanged(target, key):
-                with open(path, "rb") as handle:
-                    self.out.write(target, handle.read(), key)
+                self.out.copy(target, path, key)
 
     def theme_static(self) -> None:
         """The theme's CSS, script and icons, written when their bytes change (Pelican's own copy,
@@ -493,9 +493,17 @@ class CallsGenerator(Generator):
         key = key_of(self.site, self.common, title, page_path, [self.keys[c.slug] for c in recent],
                      None if recent else self.now)
         if not self.out.unchanged(path, key):
-            self.out.write(path, opendata.atom_feed(recent, title=title, site=self.site, feed_path=path,
-                                                    page_path=page_path, partners=self.catalogue.registries.partners,
-                                                    now=self.now), key)
+            self.out.write(path, opendata.atom_feed([self.atom_entry(call) for call in recent], title=title,
+                                                    site=self.site, feed_path=path, page_path=page_path, now=self.now),
+                           key)
+
+    def atom_entry(self, call: Call) -> tuple:
+        """A call's Atom entry, made once for all the feeds it is in."""
+        entry = self.atom_entries.get(call.slug)
+        if entry is None:
+            entry = self.atom_entries[call.slug] = opendata.atom_entry(call, site=self.site,
+                                                                       partners=self.catalogue.registries.partners)
+        return entry
 
     def kept(self, name: str, calls, make) -> list:
         """`make(call, status)` for each call, kept in memory by the call's status key from one build

@@ -15,7 +15,7 @@ import time_machine
 from click.testing import CliRunner
 
 from calls_cli import main
-from generator import build, parallel, search, session
+from generator import build, parallel, reader, search, session
 from generator import settings as plugin_settings
 
 NOW = "2026-11-28T12:00:00+01:00"
@@ -199,6 +199,19 @@ def test_the_calls_are_read_once_while_pelican_loads(site, tmp_path, monkeypatch
     monkeypatch.setattr(session, "read_catalogue", lambda *a, **k: reads.append(k["meanwhile"]) or read(*a, **k))
     full_build(site, tmp_path / "ahead")
     assert len(reads) == 1 and reads[0] is not None
+
+
+def test_the_read_cache_written_meanwhile_serves_the_next_build(site, tmp_path, monkeypatch):
+    """A cold build on two processes writes its read cache in a forked child while it goes on; the
+    next build reads no call again, and no child is left behind."""
+    monkeypatch.setattr(parallel, "MINIMUM", 2)
+    before = children()
+    full_build(site, tmp_path / "out")
+    assert children() <= before
+    reads, read_call = [], reader.read_call
+    monkeypatch.setattr(reader, "read_call", lambda path, registries: reads.append(path) or read_call(path, registries))
+    build.build_site(str(site / "settings.py"), str(tmp_path / "out"), now=NOW)
+    assert reads == []
 
 
 def test_a_catalogue_read_ahead_from_other_folders_is_read_again(site, tmp_path, monkeypatch):
