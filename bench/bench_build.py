@@ -6,7 +6,9 @@
 For each N, in one run: generate N calls (bench/make_calls.py) and commit them in git (each call's
 public history is read, as in production), then time, side by side and `--runs` times each
 (medians; ours and Hugo alternate, so that both see the same load):
-  - ours full:       `calls build --no-search` into an empty folder, read cache removed (cold);
+  - ours full:       `calls build --no-search` into an empty folder, read cache and manifest removed
+                     (cold); compiled templates kept in the user's cache folder, as Python keeps bytecode;
+  - nothing kept:    the same with an empty user cache folder (the templates compiled too);
   - hugo full:       `hugo` on the same calls converted to a Hugo content folder, templates in bench/hugo/;
   - search full:     the whole search index of the built site (every shard), alone, with the peak
                      memory of the build process that makes it (generator/search.py);
@@ -81,6 +83,27 @@ def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
     print(f"  {label:<28} {seconds:8.2f} s   peak RSS {result['rss_mib']:8.1f} MiB   "
           f"CPU {result['cpu_seconds']:.2f} s", flush=True)
     return result
+
+
+class Trash:
+    """Folders set aside instead of deleted until a size is done. On this machine's file system
+    (ext4 without a journal), creating files within half a minute of many deletions nearby costs
+    several times the system time (the inode allocator skips recently deleted inodes): deleting
+    each output just before the next build made every timing depend on what the steps before had
+    deleted, ours and Hugo's alike."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.count = 0
+
+    def discard(self, path: str) -> None:
+        if os.path.exists(path):
+            os.makedirs(self.folder, exist_ok=True)
+            self.count += 1
+            os.rename(path, os.path.join(self.folder, str(self.count)))
+
+    def empty(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def calls_command() -> list[str]:
@@ -348,16 +371,28 @@ def bench_size(n: int, workdir: str, args) -> dict:
     print(f"  {'convert to Hugo content':<28} {result['hugo_convert_seconds']:8.2f} s (not counted)", flush=True)
     hugo_cmd = [hugo, "--source", site, "--destination", public, "--quiet", "--cleanDestinationDir"]
 
-    def cold():
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)  # read cache and manifest: cold
+    trash = Trash(os.path.join(workdir, ".trash"))
 
-    ours, theirs, searched = [], [], []
-    for number in range(args.runs):  # side by side: ours, Hugo, the search index, in turn
+    def cold():  # read cache and manifest set aside: cold
+        trash.discard(output)
+        trash.discard(os.path.join(root, ".cache"))
+
+    # Compiled templates are kept in the user's cache folder, as Python keeps bytecode: the cold
+    # builds use one of the bench's own, filled once here; "nothing kept" compiles them too.
+    kept_templates = {**os.environ, "XDG_CACHE_HOME": os.path.join(root, "user-cache")}
+    cold()
+    run(build + ["--no-search"], label="ours, to compile templates", cwd=REPO, env=kept_templates)
+    ours, theirs, searched, bare = [], [], [], []
+    for number in range(args.runs):  # side by side: ours, Hugo, ours with nothing kept, the search index
         cold()
-        ours.append(run(build + ["--no-search"], label=f"ours full (--no-search) #{number + 1}", cwd=REPO))
-        shutil.rmtree(public, ignore_errors=True)
+        ours.append(run(build + ["--no-search"], label=f"ours full (--no-search) #{number + 1}", cwd=REPO,
+                        env=kept_templates))
+        trash.discard(public)
         theirs.append(run(hugo_cmd, label=f"hugo full #{number + 1}", cwd=site))
+        cold()
+        with tempfile.TemporaryDirectory() as empty:
+            bare.append(run(build + ["--no-search"], label=f"  nothing kept #{number + 1}", cwd=REPO,
+                            env={**os.environ, "XDG_CACHE_HOME": empty}))
         if not args.skip_search:
             cold()
             child = run([sys.executable, __file__, "--search-index", settings, output], capture=True,
@@ -366,7 +401,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
             print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   build peak RSS "
                   f"{searched[-1]['rss_mib']:8.1f} MiB ({searched[-1]['without_mib']:.1f} MiB without the index), "
                   f"forked helper {searched[-1]['child_mib']:.1f} MiB", flush=True)
-    result["ours_full"], result["hugo_full"] = median_of(ours), median_of(theirs)
+    result["ours_full"], result["hugo_full"], result["ours_bare"] = median_of(ours), median_of(theirs), median_of(bare)
     if searched:
         result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
                                  "all": [s["seconds"] for s in searched],
@@ -407,6 +442,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
         result["hugo_rebuild"] = {**run(hugo_cmd, label="hugo rebuild (full build)", cwd=site),
                                   "method": "second full build"}
     result["load_after"] = os.getloadavg()
+    trash.empty()
     if not args.keep:
         for folder in (site, public):
             shutil.rmtree(folder, ignore_errors=True)
@@ -416,7 +452,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
 # --- report -------------------------------------------------------------------------------------
 
 def table(results: list[dict]) -> str:
-    head = ["N", "ours full", "hugo full", "full ours/hugo (wall, cpu)", "ours peak", "hugo peak",
+    head = ["N", "ours full", "hugo full", "full ours/hugo (wall, cpu)", "nothing kept, /hugo", "ours peak", "hugo peak",
             "rebuild serve (text / title)", "hugo server rebuild", "rebuild new process",
             "search full (+ memory)", "load"]
     rows = []
@@ -426,6 +462,7 @@ def table(results: list[dict]) -> str:
         rows.append([
             f"{r['n']:,}", f"{of['seconds']:.2f} s", f"{hf['seconds']:.2f} s",
             f"{of['seconds'] / hf['seconds']:.2f}x, {of['cpu_seconds'] / hf['cpu_seconds']:.2f}x",
+            f"{r['ours_bare']['seconds']:.2f} s, {r['ours_bare']['seconds'] / hf['seconds']:.2f}x",
             f"{of['rss_mib']:.0f} MiB", f"{hf['rss_mib']:.0f} MiB",
             f"{r['ours_rebuild_text']['seconds']:.2f} s / {r['ours_rebuild_title']['seconds']:.2f} s",
             f"{r['hugo_rebuild']['seconds']:.2f} s" + (" (server)" if "server" in r["hugo_rebuild"]["method"] else " (full)"),

@@ -122,7 +122,12 @@ class Output:
         target = os.path.join(self.root, path)
         folder = os.path.dirname(target)
         if folder not in self.folders:
-            os.makedirs(folder, exist_ok=True)
+            try:  # one system call when its parent exists (a call's folder in appels/)
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
             self.folders.add(folder)
         if self.warm:  # into a temporary file renamed over the old one
             temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")

@@ -13,6 +13,7 @@ DEFAULTS = {
     "CALLS_ON_HOME": 12,
     "CALLS_PROGRESS": None,
     "CALLS_CACHE_PATH": ".cache/calls.pickle",
+    "CALLS_TEMPLATE_CACHE_PATH": None,  # the user's cache folder; "" keeps no compiled template
     "CALLS_HISTORY": True,
     "CALLS_PRIVATE_PATH": None,
     "CALLS_EDITOR_BACKEND": {"name": "github", "repo": "rivebelle/appels-innovation", "branch": "main"},
@@ -42,6 +43,17 @@ def cache_path(settings: dict, *, turned_off: str | None = None) -> str | None:
     if cache and not os.path.isabs(cache):
         cache = os.path.join(os.path.dirname(settings["PATH"]), cache)
     return cache
+
+
+def template_cache_path(settings: dict) -> str | None:
+    """Where compiled templates are kept from one process to the next, as Python keeps bytecode
+    (generator.site keys them on each template's source and on the options that compile it): the
+    user's cache folder (XDG_CACHE_HOME, else ~/.cache), unless CALLS_TEMPLATE_CACHE_PATH says."""
+    path = options(settings)["CALLS_TEMPLATE_CACHE_PATH"]
+    if path is None:
+        home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = os.path.join(home, "appels-innovation", "templates")
+    return path or None
 
 
 def private_path(settings: dict) -> str:

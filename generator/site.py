@@ -35,12 +35,13 @@ from .output import Output, digest, key_of
 from .parallel import in_two, worth_it
 from .reader import Catalogue, InvalidCatalogue
 from .session import Session, read_calls
-from .settings import cache_path, calls_path, options, private_path, site_path
+from .settings import cache_path, calls_path, options, private_path, site_path, template_cache_path
 
 log = logging.getLogger(__name__)
 
 # Settings that change from one build to the next without changing what a page shows.
-VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "OUTPUT_PATH", "PLUGINS", "PLUGIN_PATHS"}
+VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "CALLS_TEMPLATE_CACHE_PATH", "OUTPUT_PATH", "PLUGINS",
+                     "PLUGIN_PATHS"}
 # How many future status changes a page with counts carries for its script.
 COUNT_CHANGES = 200
 
@@ -610,12 +611,30 @@ def get_generators(pelican):
 
 
 def theme_globals(generator):
-    """Every generator's templates (Pelican's pages too) know where the site and its assets live;
-    compiled templates are kept beside the read cache, so a build does not compile them again."""
+    """Every generator's templates (Pelican's pages too) know where the site and its assets live,
+    and are compiled once for all processes (settings.template_cache_path). Each build makes its
+    own generators, so a template changed between two builds of `make serve` is read again."""
     base = site_path(generator.settings)
     generator.env.globals.update(SITE=base, STATIC=f"{base}/{generator.settings['THEME_STATIC_DIR']}")
-    cache = cache_path(generator.settings)
+    generator.env.auto_reload = False  # a build's templates do not change while it runs: no stat per page
+    cache = template_cache_path(generator.settings)
     if cache:
-        folder = os.path.join(os.path.dirname(cache), "templates")
-        os.makedirs(folder, exist_ok=True)
+        folder = os.path.join(cache, compiled_key(generator.env))
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:  # no cache folder to write in: templates are compiled by each process
+            return
         generator.env.bytecode_cache = FileSystemBytecodeCache(folder)
+
+
+def compiled_key(env: jinja2.Environment) -> str:
+    """What a template's compiled code depends on besides its source (which Jinja's cache checks):
+    Jinja's version and the environment's syntax and options."""
+    def name(value):
+        return getattr(value, "__qualname__", None) or repr(value)
+
+    options = (jinja2.__version__, sorted(env.extensions), env.block_start_string, env.block_end_string,
+               env.variable_start_string, env.variable_end_string, env.comment_start_string, env.comment_end_string,
+               env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+               env.newline_sequence, env.keep_trailing_newline, env.optimized, name(env.autoescape), name(env.finalize))
+    return key_of(*options).hex()

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import jinja2
 import pytest
 import time_machine
 from click.testing import CliRunner
@@ -212,6 +213,29 @@ def test_the_read_cache_written_meanwhile_serves_the_next_build(site, tmp_path, 
     monkeypatch.setattr(reader, "read_call", lambda path, registries: reads.append(path) or read_call(path, registries))
     build.build_site(str(site / "settings.py"), str(tmp_path / "out"), now=NOW)
     assert reads == []
+
+
+def test_templates_are_compiled_once_for_all_builds(site, tmp_path, monkeypatch):
+    """Compiled templates are kept like Python's bytecode: a second cold build (no read cache, no
+    manifest) compiles none; a changed template, or other options of Jinja, are compiled again."""
+    with open(site / "settings.py", "a", encoding="utf-8") as handle:
+        handle.write(f"CALLS_TEMPLATE_CACHE_PATH = {str(tmp_path / 'compiled')!r}\n")
+    compiled, compile = [], jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda self, source, name=None, *args, **kwargs: (
+        compiled.append(name), compile(self, source, name, *args, **kwargs))[1])
+    full_build(site, tmp_path / "one")
+    assert {"call.html", "base.html", "listing.html"} <= set(compiled)
+    compiled.clear()
+    full_build(site, tmp_path / "two")
+    assert compiled == [] and differences(tmp_path / "one", tmp_path / "two") == []
+    edit(site / "theme" / "templates" / "call.html", "<h1>", '<h1 class="ap-title">')
+    full_build(site, tmp_path / "three")
+    assert compiled == ["call.html"]
+    with open(site / "settings.py", "a", encoding="utf-8") as handle:
+        handle.write('JINJA_ENVIRONMENT = {**JINJA_ENVIRONMENT, "trim_blocks": False}\n')
+    compiled.clear()
+    full_build(site, tmp_path / "four")
+    assert {"call.html", "base.html"} <= set(compiled)
 
 
 def test_a_catalogue_read_ahead_from_other_folders_is_read_again(site, tmp_path, monkeypatch):
