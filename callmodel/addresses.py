@@ -8,6 +8,7 @@ their ASCII form (an internationalised domain as punycode), which every SMTP ser
 
 from __future__ import annotations
 
+import functools
 import re
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,13 +26,23 @@ class BadAddress(ValueError):
 
 def normalize_address(text: str) -> str:
     """The address to store and send to, or BadAddress."""
-    if not isinstance(text, str) or not text or len(text) > MAX_LENGTH or _ENCODED_WORD.search(text):
+    if not isinstance(text, str):
         raise BadAddress("adresse invalide")
+    address, problem = _checked(text)
+    if problem:
+        raise BadAddress(problem)
+    return address
+
+
+@functools.lru_cache(maxsize=4096)  # the same recipients are written in many calls
+def _checked(text: str) -> tuple[str | None, str | None]:
+    if not text or len(text) > MAX_LENGTH or _ENCODED_WORD.search(text):
+        return None, "adresse invalide"
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise BadAddress(str(exc)) from None
-    return result.ascii_email or result.normalized
+        return None, str(exc)
+    return result.ascii_email or result.normalized, None
 
 
 def is_address(text: str) -> bool:
