@@ -111,11 +111,11 @@ def _moment(value: str | None) -> dt.datetime | None:
 
 
 def recipients_json(calls, *, build: dict) -> str:
-    """The private part of the catalogue: who receives each call's answers."""
-    return json.dumps({"build": build, "calls": {
+    """The private part of the catalogue: who receives each call's answers (compact: written at
+    every build, and JSON's C encoder only writes it so)."""
+    return _json({"build": build, "calls": {
         c.slug: {"exports_to": list(c.exports_to), "questions_to": list(c.submission.questions_to)}
-        for c in calls if c.exports_to or (c.submission and c.submission.questions_to)}},
-        ensure_ascii=False, indent=1)
+        for c in calls if c.exports_to or (c.submission and c.submission.questions_to)}})
 
 
 def from_record(record: dict, private: dict | None = None) -> Call:

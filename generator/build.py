@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import hashlib
 import importlib
 import os
@@ -69,19 +70,31 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
 
     `memory` is kept by a long-running caller (`make serve`) from one build to the next: the calls
     read, their history and what was rendered of them stay in memory instead of being read again;
-    `changed` (the files a watcher saw change since the previous build) spares walking every call."""
-    session = Session(None, memory)
-    session.index, session.changed = search, changed
-    session.read = read_ahead(settings_path, session, progress)
-    cache = session.read.catalogue.cache if session.read else None
+    `changed` (the files a watcher saw change since the previous build) spares walking every call.
+
+    Python's cycle collector is paused while the build runs: what a build makes lives until its
+    end, and each full pass went over all of it (0.3 s a pass at 10,000 calls, in `make serve`
+    once per rebuild); the few cycles a build leaves are collected after it."""
+    collecting = gc.isenabled()
+    gc.disable()
+    cache = None
     try:
+        session = Session(None, memory)
+        session.index, session.changed = search, changed
+        session.read = read_ahead(settings_path, session, progress)
+        cache = session.read.catalogue.cache if session.read else None
         built = _build(settings_path, output, session, now=now, progress=progress, memory=memory)
     except BaseException:
-        with contextlib.suppress(Exception):  # the read cache's child is waited for all the same
-            cache and cache.saved()
+        if cache:  # the read cache's child is waited for all the same
+            with contextlib.suppress(Exception):
+                cache.saved()
         raise
-    if cache:
-        cache.saved()
+    else:
+        if cache:
+            cache.saved()
+    finally:
+        if collecting:
+            gc.enable()
     return built
 
 

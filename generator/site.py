@@ -40,8 +40,8 @@ from .settings import cache_path, calls_path, options, private_path, site_path, 
 log = logging.getLogger(__name__)
 
 # Settings that change from one build to the next without changing what a page shows.
-VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "CALLS_TEMPLATE_CACHE_PATH", "OUTPUT_PATH", "PLUGINS",
-                     "PLUGIN_PATHS"}
+VOLATILE_SETTINGS = {"CALLS_NOW", "CALLS_PROGRESS", "CALLS_SESSION", "CALLS_TEMPLATE_CACHE_PATH", "OUTPUT_PATH",
+                     "PLUGINS", "PLUGIN_PATHS"}
 # How many future status changes a page with counts carries for its script.
 COUNT_CHANGES = 200
 

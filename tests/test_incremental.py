@@ -4,6 +4,7 @@ same instant are identical; a status change is rebuilt when due, touching the pa
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -208,7 +209,7 @@ def test_the_read_cache_written_meanwhile_serves_the_next_build(site, tmp_path, 
     monkeypatch.setattr(parallel, "MINIMUM", 2)
     before = children()
     full_build(site, tmp_path / "out")
-    assert children() <= before
+    assert children() <= before and gc.isenabled()
     reads, read_call = [], reader.read_call
     monkeypatch.setattr(reader, "read_call", lambda path, registries: reads.append(path) or read_call(path, registries))
     build.build_site(str(site / "settings.py"), str(tmp_path / "out"), now=NOW)
@@ -326,3 +327,4 @@ def test_a_build_that_fails_leaves_no_forked_child_behind(site, tmp_path, monkey
     with pytest.raises(Exception):
         full_build(site, tmp_path / "out")
     assert children() <= before
+    assert gc.isenabled()  # the cycle collector, paused while a build runs, is back
