@@ -10,7 +10,6 @@ has last. Either way an invalid catalogue changes nothing. One build at a time w
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import gc
@@ -77,21 +76,18 @@ def build_site(settings_path: str, output: str | None = None, *, now=None, searc
     once per rebuild); the few cycles a build leaves are collected after it."""
     collecting = gc.isenabled()
     gc.disable()
-    cache = None
+    session = Session(None, memory)
     try:
-        session = Session(None, memory)
         session.index, session.changed = search, changed
         session.read = read_ahead(settings_path, session, progress)
-        cache = session.read.catalogue.cache if session.read else None
         built = _build(settings_path, output, session, now=now, progress=progress, memory=memory)
     except BaseException:
-        if cache:  # the read cache's child is waited for all the same
-            with contextlib.suppress(Exception):
-                cache.saved()
+        if session.read:  # its forked children are waited for all the same
+            session.read.finish(failed=True)
         raise
     else:
-        if cache:
-            cache.saved()
+        if session.read:
+            session.read.finish()
     finally:
         if collecting:
             gc.enable()
@@ -140,7 +136,7 @@ def read_ahead(settings_path: str, session: Session, progress=None) -> Read | No
     peeked = plugin_settings.peek(settings_path)
     if peeked is None:
         return None
-    return read_calls(peeked, session, progress=progress, save_meanwhile=True,
+    return read_calls(peeked, session, progress=progress, ahead=True,
                       meanwhile=lambda: importlib.import_module(".site", __package__))
 
 

@@ -47,7 +47,11 @@ def _share(work, items: list, counter, progress=None) -> list[tuple[int, object]
             counter.value = start + BATCH
         if start >= len(items):
             return done
-        done += enumerate(work(items[start:start + BATCH]), start)
+        batch = items[start:start + BATCH]
+        results = work(batch)
+        if len(results) != len(batch):
+            raise ValueError(f"{len(results)} results for {len(batch)} items: work gives one result per item")
+        done += enumerate(results, start)
         if progress:
             progress(min(start + BATCH, len(items)), len(items))
 

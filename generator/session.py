@@ -5,23 +5,38 @@ next, and the catalogue it reads. generator.build reads the catalogue ahead, whi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
-from .history import BuildInfo
+from . import parallel
+from .history import BuildInfo, History, read_history
 from .output import Output
 from .reader import Catalogue, read_catalogue
-from .settings import cache_path, calls_path
+from .settings import cache_path, calls_path, options
 
 
 @dataclass
 class Read:
-    """The catalogue, the commit it was read at (history.BuildInfo), and the folders it was read
-    from: content, calls and read cache."""
+    """The catalogue, the commit it was read at (history.BuildInfo), the folders it was read
+    from (content, calls and read cache), and the calls' history when a forked child reads it."""
 
     catalogue: Catalogue
     commit: dict
     where: tuple[str, str, str | None]
+    history: parallel.Background | None = None
+
+    def finish(self, *, failed: bool = False) -> None:
+        """Wait for the forked children (read cache, history); after a failed build, their own
+        errors are not raised over its error."""
+        for wait in (self.catalogue.cache.saved, self.history.result if self.history else None):
+            if wait is None:
+                continue
+            if failed:
+                with contextlib.suppress(Exception):
+                    wait()
+            else:
+                wait()
 
 
 class Session:
@@ -42,15 +57,25 @@ class Session:
         self.read: Read | None = None  # the calls, if generator.build read them ahead
 
 
-def read_calls(settings: dict, session: Session, *, progress=None, meanwhile=None, save_meanwhile=False) -> Read:
+def read_calls(settings: dict, session: Session, *, progress=None, meanwhile=None, ahead=False) -> Read:
     """Read and validate every call (generator.reader), from the read cache and from what the
     session's process kept in memory, while git says the commit; `meanwhile()` runs in this process
-    while a forked child starts reading. With `save_meanwhile`, the read cache is written by a forked
-    child while the build goes on (the caller waits: `catalogue.cache.saved()`)."""
+    while a forked child starts reading. With `ahead` (a new process's build of many calls), forked
+    children write the read cache and read the calls' history while the build goes on (the caller
+    waits for them: `Read.finish()`)."""
     content, calls, cache = settings["PATH"], calls_path(settings), cache_path(settings)
     memory = session.memory or {}
     commit = BuildInfo(calls)
     catalogue = read_catalogue(content, calls, progress=progress, cache_path=cache, cache=memory.get("read"),
                                save=session.memory is None, changed=session.changed, meanwhile=meanwhile,
-                               save_meanwhile=save_meanwhile)
-    return Read(catalogue, commit.result(), (content, calls, cache))
+                               save_meanwhile=ahead)
+    read = Read(catalogue, commit.result(), (content, calls, cache))
+    if ahead and session.memory is None and options(settings)["CALLS_HISTORY"] and catalogue.ok \
+            and parallel.worth_it(len(catalogue.calls)):
+        read.history = parallel.Background(lambda: read_history(calls, catalogue.registries), fork=True)
+    return read
+
+
+def history_of(read: Read) -> History | None:
+    """The calls' history, if a forked child read it with the calls."""
+    return read.history.result() if read.history else None

@@ -33,8 +33,8 @@ from callmodel.status import count_changes, next_change, status_data
 from . import editor, history, opendata, search
 from .output import Output, digest, key_of
 from .parallel import in_two, worth_it
-from .reader import Catalogue, InvalidCatalogue
-from .session import Session, read_calls
+from .reader import InvalidCatalogue
+from .session import Session, history_of, read_calls
 from .settings import cache_path, calls_path, options, private_path, site_path, template_cache_path
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class CallsGenerator(Generator):
         read = self.session.read
         if read is None or read.where != (self.path, calls_folder, cache_path(self.settings)):
             read = read_calls(self.settings, self.session, progress=self.options["CALLS_PROGRESS"])
-        self.catalogue: Catalogue = read.catalogue
+        self.read, self.catalogue = read, read.catalogue
         self.memory["read"] = self.catalogue.cache
         self.build = read.commit
         if not self.catalogue.ok:
@@ -141,7 +141,7 @@ class CallsGenerator(Generator):
         kept = self.memory.get("history")
         if kept and kept[0] == key and key[1]:
             return kept[1]
-        found = history.read_history(calls_folder, self.catalogue.registries)
+        found = history_of(self.read) or history.read_history(calls_folder, self.catalogue.registries)
         self.memory["history"] = (key, found)
         return found
 
@@ -411,24 +411,27 @@ class CallsGenerator(Generator):
         reg = self.catalogue.registries
         self.get_template("call")  # compiled once, before a fork shares it
 
-        def render(batch):
+        def render(batch):  # one result per item (in_two's rule): the files it made
             done = []
             for call, key in batch:
                 path = urls.CALL.format(slug=call.slug)
                 if key is None:
+                    made = []
                     for document in call.documents:
                         with open(os.path.join(call.folder, document.file), "rb") as handle:
-                            done.append(self.made(path + document.file, handle.read(), self.keys[call.slug]))
+                            made.append(self.made(path + document.file, handle.read(), self.keys[call.slug]))
+                    done.append(made)
                     continue
                 html = self.get_template("call").render(
                     **self.globals, call=call, status=call.status(self.now), partner=reg.partners[call.partner],
                     jsonld=self.jsonld(call), history=call.history)
-                done.append(self.made(page_file(path), html, key))
+                done.append([self.made(page_file(path), html, key)])
             return done
 
         pages = (lambda done, total: progress(done, total, "pages")) if progress else None
-        for path, entry, written in in_two(render, todo, meanwhile=meanwhile, progress=pages):
-            self.out.record({path: entry}, [path] if written else [])
+        for made in in_two(render, todo, meanwhile=meanwhile, progress=pages):
+            for path, entry, written in made:
+                self.out.record({path: entry}, [path] if written else [])
 
     def made(self, path: str, data, key) -> tuple:
         """Write one file and say what the manifest records of it (a forked half sends it back)."""

@@ -18,6 +18,8 @@ from click.testing import CliRunner
 
 from calls_cli import main
 from calls_cli.site import build_site
+from generator import parallel
+from generator import site as generator_site
 
 from .conftest import ROOT
 
@@ -118,6 +120,22 @@ def test_call_page_tells_each_change_after_publication_newest_first(repo, tmp_pa
     assert "30 novembre 2026 à 9 h 15" in section
     assert commits["moved"][:10] in section
     assert "<h3>" in section and "<h4" not in section
+
+
+def test_the_history_read_by_a_forked_child_makes_the_same_site(repo, tmp_path, monkeypatch):
+    """A new process's build of many calls reads their history in a forked child while it goes on."""
+    site, _ = repo
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = build(site, tmp_path / "one")
+    monkeypatch.setattr(parallel, "MINIMUM", 2)  # as for a large catalogue
+    taken, history_of = [], generator_site.history_of
+    monkeypatch.setattr(generator_site, "history_of", lambda read: taken.append(history_of(read)) or taken[-1])
+    two = build(site, tmp_path / "two")
+    assert len(taken) == 1 and taken[0].available and taken[0].of("capteurs-air-ecoles").entries
+    for path in ("appels/capteurs-air-ecoles/index.html", "api/calls.json", "api/ocds.json"):
+        with open(os.path.join(one, path), "rb") as a, open(os.path.join(two, path), "rb") as b:
+            assert a.read() == b.read(), path
 
 
 def test_calls_json_has_history_and_version_and_ocds_has_amendments(repo, tmp_path):

@@ -289,6 +289,14 @@ def test_the_forked_half_returns_its_results_in_order_and_its_errors():
         parallel.in_two(fails, list(range(1000)))
 
 
+def test_work_shared_by_two_processes_gives_one_result_per_item():
+    """A call with two documents once gave two results for one item: positions ran past the list."""
+    for fork in (False, True):
+        with pytest.raises((parallel.WorkerFailed, ValueError), match="one result per item"):
+            parallel.in_two(lambda batch: [x for item in batch for x in (item, item)],
+                            list(range(1000 if fork else 10)))
+
+
 def test_a_background_job_gives_its_result_or_its_error():
     assert parallel.Background(lambda: os.getpid(), fork=True).result() != os.getpid()
     assert parallel.Background(lambda: os.getpid(), fork=False).result() == os.getpid()
