@@ -63,7 +63,9 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
     """Run `cmd`, return {seconds, rss_mib, cpu_seconds} (`stdout` too with `capture`). The peak RSS
     that wait4 gives is the largest of the process and of the children it waited for (the forked
-    halves), as Linux reports it."""
+    halves), as Linux reports it. The file system's pending writes are flushed first (sync): no step
+    pays for writing out what the steps before it wrote."""
+    os.sync()
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -86,7 +88,7 @@ def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
 
 
 class Trash:
-    """Folders set aside instead of deleted until a size is done. On this machine's file system
+    """Folders set aside instead of deleted until a size's full builds are done. On this machine's file system
     (ext4 without a journal), creating files within half a minute of many deletions nearby costs
     several times the system time (the inode allocator skips recently deleted inodes): deleting
     each output just before the next build made every timing depend on what the steps before had
@@ -231,6 +233,7 @@ def hugo_server_rebuild(hugo: str, site: str, public: str, page: str, timeout: f
         first = time.perf_counter() - started
         values, walls = [], []
         for number in range(runs):
+            os.sync()  # as for ours: the server's first build written out before a rebuild is timed
             time.sleep(1.0)  # let the watcher settle
             edited = time.perf_counter()
             edit_call(page, f"hugo server {number}")
@@ -268,6 +271,7 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
     started = time.perf_counter()
     build_site(settings, output, now=NOW, memory=memory)
     first = time.perf_counter() - started
+    os.sync()  # the first build's files written out before the rebuilds are timed
     timings = {"first_build_seconds": round(first, 3), "text": [], "title": []}
     for number in range(runs):
         for kind in ("text", "title"):
@@ -281,6 +285,7 @@ def serve_rebuilds(settings: str, output: str, calls: list[str], runs: int) -> d
                     # inside the quotes of a quoted title (one holding « : »), else before it
                     handle.write(re.sub(r'^title: ("?)', lambda m: f"title: {m.group(1)}Modifié {number} – ", text,
                                         count=1, flags=re.M))
+            os.sync()
             started = time.perf_counter()
             built = build_site(settings, output, now=NOW, memory=memory, changed={path})
             timings[kind].append({"seconds": round(time.perf_counter() - started, 3), "written": len(built.written)})
@@ -401,6 +406,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
             print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   build peak RSS "
                   f"{searched[-1]['rss_mib']:8.1f} MiB ({searched[-1]['without_mib']:.1f} MiB without the index), "
                   f"forked helper {searched[-1]['child_mib']:.1f} MiB", flush=True)
+    trash.empty()  # before the rebuilds: their few files are not slowed by these deletions
     result["ours_full"], result["hugo_full"], result["ours_bare"] = median_of(ours), median_of(theirs), median_of(bare)
     if searched:
         result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
@@ -442,7 +448,6 @@ def bench_size(n: int, workdir: str, args) -> dict:
         result["hugo_rebuild"] = {**run(hugo_cmd, label="hugo rebuild (full build)", cwd=site),
                                   "method": "second full build"}
     result["load_after"] = os.getloadavg()
-    trash.empty()
     if not args.keep:
         for folder in (site, public):
             shutil.rmtree(folder, ignore_errors=True)
