@@ -88,7 +88,7 @@ def run(cmd, *, label: str, cwd=None, env=None, capture=False) -> dict:
 
 
 class Trash:
-    """Folders set aside instead of deleted until a size's full builds are done. On this machine's file system
+    """Folders set aside instead of deleted until a size is done. On this machine's file system
     (ext4 without a journal), creating files within half a minute of many deletions nearby costs
     several times the system time (the inode allocator skips recently deleted inodes): deleting
     each output just before the next build made every timing depend on what the steps before had
@@ -406,7 +406,6 @@ def bench_size(n: int, workdir: str, args) -> dict:
             print(f"  {'  search index':<28} {searched[-1]['seconds']:8.2f} s   build peak RSS "
                   f"{searched[-1]['rss_mib']:8.1f} MiB ({searched[-1]['without_mib']:.1f} MiB without the index), "
                   f"forked helper {searched[-1]['child_mib']:.1f} MiB", flush=True)
-    trash.empty()  # before the rebuilds: their few files are not slowed by these deletions
     result["ours_full"], result["hugo_full"], result["ours_bare"] = median_of(ours), median_of(theirs), median_of(bare)
     if searched:
         result["search_full"] = {"seconds": statistics.median(s["seconds"] for s in searched),
@@ -448,6 +447,7 @@ def bench_size(n: int, workdir: str, args) -> dict:
         result["hugo_rebuild"] = {**run(hugo_cmd, label="hugo rebuild (full build)", cwd=site),
                                   "method": "second full build"}
     result["load_after"] = os.getloadavg()
+    trash.empty()  # last: deleting gigabytes (the file system discards their blocks) slows what follows
     if not args.keep:
         for folder in (site, public):
             shutil.rmtree(folder, ignore_errors=True)

@@ -449,6 +449,14 @@ class Call:
             if moment is not None and moment.tzinfo is not tz:
                 object.__setattr__(self, name, moment.astimezone(tz))
 
+    def with_history(self, history: CallHistory) -> Call:
+        """The same call with its public history and the version it names: its fields copied as they
+        were checked when it was read (dataclasses.replace would check all of them again, 10,000
+        times in a build)."""
+        copy = object.__new__(Call)
+        copy.__dict__.update(self.__dict__, history=history, version=history.version)
+        return copy
+
     @property
     def type_info(self) -> CallType:
         return CALL_TYPES[self.type]

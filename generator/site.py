@@ -12,7 +12,6 @@ renders the pages that show it and nothing else; docs/incremental-build.md says 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import io
 import logging
@@ -121,7 +120,7 @@ class CallsGenerator(Generator):
                 entries = found.of(call.folder[len(prefix):])
                 kept = before.get(call.slug)
                 if kept is None or kept[0] is not call or kept[1] != entries:
-                    kept = (call, entries, dataclasses.replace(call, history=entries, version=entries.version))
+                    kept = (call, entries, call.with_history(entries))
                 after[call.slug] = kept
                 calls.append(kept[2])
             self.memory["with_history"] = after
