@@ -65,11 +65,13 @@ def read_calls(settings: dict, session: Session, *, progress=None, meanwhile=Non
     waits for them: `Read.finish()`)."""
     content, calls, cache = settings["PATH"], calls_path(settings), cache_path(settings)
     memory = session.memory or {}
-    commit = BuildInfo(calls)
+    commit = BuildInfo(calls, known=memory.get("git"), changed=session.changed)
     catalogue = read_catalogue(content, calls, progress=progress, cache_path=cache, cache=memory.get("read"),
                                save=session.memory is None, changed=session.changed, meanwhile=meanwhile,
                                save_meanwhile=ahead)
     read = Read(catalogue, commit.result(), (content, calls, cache))
+    if session.memory is not None:
+        session.memory["git"] = commit.known_now()
     if ahead and session.memory is None and options(settings)["CALLS_HISTORY"] and catalogue.ok \
             and parallel.worth_it(len(catalogue.calls)):
         read.history = parallel.Background(lambda: read_history(calls, catalogue.registries), fork=True)

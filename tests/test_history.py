@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from calls_cli import main
 from calls_cli.site import build_site
-from generator import parallel
+from generator import history, parallel
 from generator import site as generator_site
 
 from .conftest import ROOT
@@ -136,6 +136,34 @@ def test_the_history_read_by_a_forked_child_makes_the_same_site(repo, tmp_path, 
     for path in ("appels/capteurs-air-ecoles/index.html", "api/calls.json", "api/ocds.json"):
         with open(os.path.join(one, path), "rb") as a, open(os.path.join(two, path), "rb") as b:
             assert a.read() == b.read(), path
+
+
+def test_a_long_running_process_asks_git_only_about_the_changed_files(repo):
+    """`make serve` passes what it knew and what changed: the answer is a full `git status`'s."""
+    site, _ = repo
+    calls = site / "calls"
+    call = calls / "capteurs-air-ecoles" / "call.md"
+    known = None
+
+    def step(*changed):
+        nonlocal known
+        info = history.BuildInfo(str(calls), known=known, changed={str(p) for p in changed})
+        answer, known = info.result(), info.known_now()
+        assert answer == history.BuildInfo(str(calls)).result(), changed  # what asking about every file says
+        return answer["modified"]
+
+    assert step() is False  # the first build asks about every file
+    edit(call, "Des capteurs de CO2", "Des capteurs de CO2 et de bruit")
+    assert step(call) is True
+    edit(call, "Des capteurs de CO2 et de bruit", "Des capteurs de CO2")
+    assert step(call) is False  # changed back
+    shutil.copytree(calls / "telesurveillance", calls / "nouvel-appel")
+    assert step(calls / "nouvel-appel" / "call.md") is True  # a new call, not in git yet
+    assert step() is True  # nothing changed since: still modified
+    commit(site, "Nouvel appel", "2026-12-04T08:00:00+01:00")
+    assert step() is False  # a new commit: every file asked about again
+    shutil.rmtree(calls / "nouvel-appel")
+    assert step(calls / "nouvel-appel") is True
 
 
 def test_calls_json_has_history_and_version_and_ocds_has_amendments(repo, tmp_path):
