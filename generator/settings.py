@@ -38,7 +38,7 @@ def calls_path(settings: dict) -> str:
 
 def cache_path(settings: dict, *, turned_off: str | None = None) -> str | None:
     """The read cache (CALLS_CACHE_PATH, relative to the project root unless absolute), or
-    `turned_off` when there is none; the compiled templates and the output manifests are kept beside it."""
+    `turned_off` when there is none; the output folders' manifests are kept beside it."""
     cache = options(settings)["CALLS_CACHE_PATH"] or turned_off
     if cache and not os.path.isabs(cache):
         cache = os.path.join(os.path.dirname(settings["PATH"]), cache)

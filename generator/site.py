@@ -31,7 +31,7 @@ from callmodel.status import count_changes, next_change, status_data
 
 from . import editor, history, opendata, search
 from .output import Output, digest, key_of
-from .parallel import in_two, worth_it
+from .parallel import Background, in_two, worth_it
 from .reader import InvalidCatalogue
 from .session import Session, history_of, read_calls
 from .settings import cache_path, calls_path, options, private_path, site_path, template_cache_path
@@ -270,14 +270,17 @@ class CallsGenerator(Generator):
             self.start_search(calls)
         # A forked child makes call pages while this process starts the search index and makes the
         # listings and data files, then both share what is left.
+        self.finish_data = None
         try:
             self.call_pages(todo, meanwhile=lambda: self.listings_and_data(
                 calls, open_calls, upcoming, closed, facets, index_now=forks))
         except BaseException:
-            if self.finish_search:  # the index's child is waited for all the same, never left behind
-                with contextlib.suppress(Exception):
-                    self.finish_search()
+            for finish in (self.finish_search, self.finish_data):  # their children are waited for all the same
+                if finish:
+                    with contextlib.suppress(Exception):
+                        finish()
             raise
+        self.finish_data()
         if self.finish_search:
             self.session.search = self.finish_search()
 
@@ -318,6 +321,7 @@ class CallsGenerator(Generator):
         labels = {"type": lambda k: CALL_TYPES[k].plural, "theme": lambda k: f"Thème : {reg.themes[k]}",
                   "partner": lambda k: reg.partners[k].name}
         events = self.deadline_events(calls)
+        data = []  # the data files, joined from each call's piece once these are all made
         for kind, groups in facets.items():
             for key, group in sorted(groups.items()):
                 path = urls.FACETS[kind].format(key=key)
@@ -326,7 +330,8 @@ class CallsGenerator(Generator):
                              feeds=[(f"{title} (Atom)", urls.feed(kind, key))],
                              calendars=[(f"Échéances : {title}", urls.ics(kind, key))], facet=(kind, key))
                 self.feed(urls.feed(kind, key), group, f"{title} – {self.settings['SITENAME']}", path)
-                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}"))
+                data.append((urls.ics(kind, key), lambda group=group, title=title: opendata.icalendar_file(
+                    group, events, name=f"Échéances : {title}")))
         self.memory["cards"] = self.cards
         self.session.listings = self.listing_keys
         counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
@@ -338,20 +343,40 @@ class CallsGenerator(Generator):
         self.page("404", "404.html", ())
 
         self.feed(urls.FEED_ALL, calls, f"Tous les appels – {self.settings['SITENAME']}", "")
-        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"))
-        self.write(urls.CALLS_JSON, record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
-                                                          themes=reg.themes,
-                                                          partners={k: p.name for k, p in reg.partners.items()},
-                                                          build=self.build, records=self.records(calls)))
+        records, releases = self.records(calls), self.releases(calls)
+        partners = {k: p.name for k, p in reg.partners.items()}
+        html = sorted({p for p in self.pages if p.endswith("/") or p == ""} | {p.url for p in pages})
+        data += [(urls.ICS_ALL, lambda: opendata.icalendar_file(calls, events, name="Échéances des appels")),
+                 ("sitemap.xml", lambda: opendata.sitemap(html, self.site))]
+        heavy = [(urls.CALLS_JSON, lambda: record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
+                                                                 themes=reg.themes, partners=partners,
+                                                                 build=self.build, records=records)),
+                 (urls.OCDS_JSON, lambda: opendata.ocds_package(releases, site=self.site, now=now,
+                                                               publisher=self.options["PUBLISHER_NAME"]))]
+        self.data_files(heavy, data)
+        self.write_private(urls.RECIPIENTS, record.recipients_json(calls, build=self.build))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
             self.write(urls.CALLS_SCHEMA, schema.read())
-        self.write_private(urls.RECIPIENTS, record.recipients_json(calls, build=self.build))
-        self.write(urls.OCDS_JSON, opendata.ocds_package(
-            self.releases(calls), site=self.site, now=now, publisher=self.options["PUBLISHER_NAME"]))
-        html = [p for p in self.pages if p.endswith("/") or p == ""] + [p.url for p in pages]
-        self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
         self.write_editor()
+
+    def data_files(self, heavy, light) -> None:
+        """The data files (paths and makers), joined from what each call shows of itself, made
+        here and kept (`records`, `releases`, `deadline_events`): in a rebuild of many calls, the
+        `heavy` ones (calls.json and OCDS: 30 MB to join, digest and write at 10,000 calls) by a
+        forked child while this process makes the `light` ones and goes on."""
+        def work():
+            return [self.made(path, make(), None) for path, make in heavy]
+
+        job = Background(work, fork=self.out.warm and worth_it(len(self.catalogue.calls)))
+        for path, make in light:
+            self.write(path, make())
+
+        def finish():
+            for path, entry, written in job.result():
+                self.out.record({path: entry}, [path] if written else [])
+
+        self.finish_data = finish
 
     def write_editor(self) -> None:
         """The call editor at /admin/ (generator.editor): its configuration from the call model and
