@@ -119,10 +119,10 @@ def atom_feed(entries, *, title, site, feed_path, page_path, now) -> str:
     first; dated by its latest update, or without entries `now` (the build's instant, not the
     clock: two builds as of the same instant are equal)."""
     updated = max((moment for moment, _ in entries), default=now)
-    link = _xml(f"{site}/{page_path}")
+    link = f"{site}/{page_path}"
     return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xml:lang="fr" xmlns="http://www.w3.org/2005/Atom">'
-            f'<title>{_xml(title)}</title><link href="{link}" rel="alternate"/>'
-            f'<link href={_attribute(f"{site}/{feed_path}")} rel="self"/><id>{link}</id>'
+            f'<title>{_xml(title)}</title><link href={_attribute(link)} rel="alternate"/>'
+            f'<link href={_attribute(f"{site}/{feed_path}")} rel="self"/><id>{_xml(link)}</id>'
             f"<updated>{updated.isoformat()}</updated><subtitle>{_xml(title)}</subtitle>"
             + "".join(entry for _, entry in entries) + "</feed>")
 

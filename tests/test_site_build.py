@@ -166,6 +166,21 @@ def test_atom_feeds_parse(site_dir):
         assert not feedparser.parse(read(site_dir, f"flux/{kind}/{key}.atom")).bozo
 
 
+def test_a_feed_keeps_markup_characters_as_text(catalogue_copy, tmp_path):
+    """Feeds are written directly (generator.opendata): a title with « & < > " ' » reads back as
+    the text staff wrote, in a feed that parses."""
+    call = catalogue_copy / "calls" / "capteurs-air" / "call.md"
+    text = call.read_text(encoding="utf-8")
+    title = 'title: "R&D <capteurs> \\"air\\" pour l\'école"'
+    call.write_text(re.sub(r"(?m)^title: .*$", lambda _: title, text, count=1), encoding="utf-8")
+    output = tmp_path / "out"
+    assert build_site(str(catalogue_copy / "settings.py"), str(output), now="2026-11-28T12:00+01:00", search=False,
+                      quiet=True) == 0
+    feed = feedparser.parse((output / "flux" / "appels.atom").read_bytes())
+    assert not feed.bozo
+    assert 'R&D <capteurs> "air" pour l\'école' in [e.title for e in feed.entries]
+
+
 def test_icalendar_deadlines_link_to_their_call(site_dir):
     with open(os.path.join(site_dir, "agenda/echeances.ics"), "rb") as handle:
         cal = icalendar.Calendar.from_ical(handle.read())
