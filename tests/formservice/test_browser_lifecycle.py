@@ -117,7 +117,7 @@ def test_correct_by_keyboard_then_withdraw_and_the_export_after_both(page: Page,
     expect(page.locator(".ap-summary")).to_contain_text("Raison sociale")  # what changed
     expect(page.get_by_role("list").filter(has_text="Version 2")).to_be_visible()
     assert_accessible(page)
-    assert "version 2" in smtp.to("cycle@airpur.example")[-1]["Subject"]
+    assert smtp.wait_for(lambda to, m: m["To"] == "cycle@airpur.example" and "version 2" in m["Subject"], 10)
 
     page.get_by_role("link", name="Retirer ma réponse").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Retirer votre réponse")

@@ -124,8 +124,9 @@ def test_correct_then_withdraw_an_answer_and_what_the_export_holds(answering, cl
     versions = stored_versions(s3, "capteurs-air", answer_id)
     assert [v.version for v in versions] == [1, 2] and versions[1].changed == ("raison_sociale",)
     assert versions[1].files == versions[0].files  # the file kept, not sent again
-    mails = smtp.to("corrige@airpur.example")
-    second = next(m for m in mails if "version 2" in m["Subject"])
+    # the first receipt is already there: wait for the second one itself (mails are sent meanwhile)
+    [(_, second)] = smtp.wait_for(lambda to, m: m["To"] == "corrige@airpur.example" and "version 2" in m["Subject"],
+                                  10)
     assert "Ce qui a changé : Raison sociale" in second.get_body(("plain",)).get_content()
     assert versions[1].digest in second.get_body(("plain",)).get_content()
 
@@ -137,7 +138,7 @@ def test_correct_then_withdraw_an_answer_and_what_the_export_holds(answering, cl
     withdrawn = client.post(links["retirer"], data={"_csrf": token})
     assert withdrawn.status_code == 303
     assert stored_versions(s3, "capteurs-air", answer_id)[-1].state == "withdrawn"
-    assert any("Accusé de retrait" in m["Subject"] for m in smtp.to("corrige@airpur.example"))
+    assert smtp.wait_for(lambda to, m: m["To"] == "corrige@airpur.example" and "Accusé de retrait" in m["Subject"], 10)
     after = client.get(links["modifier"])
     assert after.status_code == 200 and "Cette réponse a été retirée" in html.unescape(after.text)
     assert client.get(links["retirer"]).status_code == 200
