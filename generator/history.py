@@ -575,6 +575,8 @@ class BuildInfo:
     files a watcher saw change since (`changed`): git is then asked about those files only, unless
     the commit changed."""
 
+    STATUS = ("status", "--porcelain", "-z", "--untracked-files=normal", "--")
+
     def __init__(self, path: str, *, known: dict | None = None, changed=None):
         self.path, self.known = os.path.abspath(path), known
         self.commit, self.paths = None, None  # the files that differ, for the next build
@@ -584,8 +586,6 @@ class BuildInfo:
         self.processes = [self._git("rev-parse", "HEAD", "--show-toplevel")]
         if not self.partial or self.changed:
             self.processes.append(self._git(*self.STATUS, *(self.changed if self.partial else ["."])))
-
-    STATUS = ("status", "--porcelain", "-z", "--untracked-files=normal", "--")
 
     def result(self) -> dict:
         answers = [self._answer(process) for process in self.processes]

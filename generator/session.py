@@ -29,13 +29,8 @@ class Read:
     def finish(self, *, failed: bool = False) -> None:
         """Wait for the forked children (read cache, history); after a failed build, their own
         errors are not raised over its error."""
-        for wait in (self.catalogue.cache.saved, self.history.result if self.history else None):
-            if wait is None:
-                continue
-            if failed:
-                with contextlib.suppress(Exception):
-                    wait()
-            else:
+        for wait in [self.catalogue.cache.saved] + ([self.history.result] if self.history else []):
+            with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
                 wait()
 
 

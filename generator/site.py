@@ -321,7 +321,6 @@ class CallsGenerator(Generator):
         labels = {"type": lambda k: CALL_TYPES[k].plural, "theme": lambda k: f"Thème : {reg.themes[k]}",
                   "partner": lambda k: reg.partners[k].name}
         events = self.deadline_events(calls)
-        data = []  # the data files, joined from each call's piece once these are all made
         for kind, groups in facets.items():
             for key, group in sorted(groups.items()):
                 path = urls.FACETS[kind].format(key=key)
@@ -330,8 +329,7 @@ class CallsGenerator(Generator):
                              feeds=[(f"{title} (Atom)", urls.feed(kind, key))],
                              calendars=[(f"Échéances : {title}", urls.ics(kind, key))], facet=(kind, key))
                 self.feed(urls.feed(kind, key), group, f"{title} – {self.settings['SITENAME']}", path)
-                data.append((urls.ics(kind, key), lambda group=group, title=title: opendata.icalendar_file(
-                    group, events, name=f"Échéances : {title}")))
+                self.write(urls.ics(kind, key), opendata.icalendar_file(group, events, name=f"Échéances : {title}"))
         self.memory["cards"] = self.cards
         self.session.listings = self.listing_keys
         counts = {k: {key: len(v) for key, v in g.items()} for k, g in facets.items()}
@@ -343,40 +341,30 @@ class CallsGenerator(Generator):
         self.page("404", "404.html", ())
 
         self.feed(urls.FEED_ALL, calls, f"Tous les appels – {self.settings['SITENAME']}", "")
+        self.write(urls.ICS_ALL, opendata.icalendar_file(calls, events, name="Échéances des appels"))
         records, releases = self.records(calls), self.releases(calls)
         partners = {k: p.name for k, p in reg.partners.items()}
-        html = sorted({p for p in self.pages if p.endswith("/") or p == ""} | {p.url for p in pages})
-        data += [(urls.ICS_ALL, lambda: opendata.icalendar_file(calls, events, name="Échéances des appels")),
-                 ("sitemap.xml", lambda: opendata.sitemap(html, self.site))]
-        heavy = [(urls.CALLS_JSON, lambda: record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
-                                                                 themes=reg.themes, partners=partners,
-                                                                 build=self.build, records=records)),
-                 (urls.OCDS_JSON, lambda: opendata.ocds_package(releases, site=self.site, now=now,
-                                                               publisher=self.options["PUBLISHER_NAME"]))]
-        self.data_files(heavy, data)
+        self.data_files([
+            (urls.CALLS_JSON, lambda: record.catalogue_json(calls, site=self.site, forms=self.forms, now=now,
+                                                            themes=reg.themes, partners=partners, build=self.build,
+                                                            records=records)),
+            (urls.OCDS_JSON, lambda: opendata.ocds_package(releases, site=self.site, now=now,
+                                                          publisher=self.options["PUBLISHER_NAME"]))])
+        html = [p for p in self.pages if p.endswith("/") or p == ""] + [p.url for p in pages]
+        self.write("sitemap.xml", opendata.sitemap(sorted(set(html)), self.site))
         self.write_private(urls.RECIPIENTS, record.recipients_json(calls, build=self.build))
         with open(record.SCHEMA_PATH, encoding="utf-8") as schema:
             self.write(urls.CALLS_SCHEMA, schema.read())
         self.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site}/sitemap.xml\n")
         self.write_editor()
 
-    def data_files(self, heavy, light) -> None:
-        """The data files (paths and makers), joined from what each call shows of itself, made
-        here and kept (`records`, `releases`, `deadline_events`): in a rebuild of many calls, the
-        `heavy` ones (calls.json and OCDS: 30 MB to join, digest and write at 10,000 calls) by a
-        forked child while this process makes the `light` ones and goes on."""
-        def work():
-            return [self.made(path, make(), None) for path, make in heavy]
-
-        job = Background(work, fork=self.out.warm and worth_it(len(self.catalogue.calls)))
-        for path, make in light:
-            self.write(path, make())
-
-        def finish():
-            for path, entry, written in job.result():
-                self.out.record({path: entry}, [path] if written else [])
-
-        self.finish_data = finish
+    def data_files(self, files) -> None:
+        """calls.json and OCDS (paths and makers), joined from what each call shows of itself, made
+        here and kept (`records`, `releases`): in a rebuild of many calls, by a forked child while
+        this process goes on (30 MB to join, digest and write at 10,000 calls)."""
+        job = Background(lambda: [self.made(path, make(), None) for path, make in files],
+                         fork=self.out.warm and worth_it(len(self.catalogue.calls)))
+        self.finish_data = lambda: self.recorded(job.result())
 
     def write_editor(self) -> None:
         """The call editor at /admin/ (generator.editor): its configuration from the call model and
@@ -454,13 +442,17 @@ class CallsGenerator(Generator):
 
         pages = (lambda done, total: progress(done, total, "pages")) if progress else None
         for made in in_two(render, todo, meanwhile=meanwhile, progress=pages):
-            for path, entry, written in made:
-                self.out.record({path: entry}, [path] if written else [])
+            self.recorded(made)
 
     def made(self, path: str, data, key) -> tuple:
         """Write one file and say what the manifest records of it (a forked half sends it back)."""
         written = self.out.write(path, data, key)
         return path, self.out.files[path], written
+
+    def recorded(self, made) -> None:
+        """What another process `made` of this build's files, in the manifest."""
+        for path, entry, written in made:
+            self.out.record({path: entry}, [path] if written else [])
 
     def card(self, call: Call, level: int = 2) -> tuple[str, bytes]:
         """A call's card (markup) and its digest, rendered once and kept while the call's key holds."""
